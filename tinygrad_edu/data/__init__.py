@@ -1,0 +1,1 @@
+"""Datasets, DataLoader, splits and transforms."""

@@ -1,0 +1,12 @@
+"""The operations, one family per file; each op is a Function with forward, backward and its math.
+
+- elementwise.py: add mul div pow exp log sqrt sigmoid relu tanh gelu ... and ``unbroadcast``
+- reduce.py: sum amax logsumexp softmax log_softmax
+- movement.py: reshape permute expand getitem gather cat where copy
+- matmul.py: matmul (through the kernel table)
+- loss.py: cross_entropy nll_loss binary_cross_entropy(_with_logits) mse_loss
+"""
+
+from .elementwise import unbroadcast
+
+__all__ = ["unbroadcast"]

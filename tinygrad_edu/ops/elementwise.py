@@ -1,0 +1,444 @@
+"""Elementwise operations: each one's forward and backward side by side, its derivative in the docstring.
+
+Unary ops read ``y = f(x)``, ``dx = dy · f'(x)``: ``dy`` is dL/dy, the gradient arriving from
+above, and ``dx`` the gradient we hand down (the chain rule). Binary ops read ``z = x ∘ y``.
+Arrays are NumPy or CuPy; ``xp_of(x)`` picks the module, so one formula serves both devices.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Function
+from ..device import xp_of
+
+# ---------------------------------------------------------------------------------------------
+# Broadcasting's backward, written once
+# ---------------------------------------------------------------------------------------------
+
+
+def unbroadcast(dx: Any, shape: tuple[int, ...]) -> Any:
+    """Sum a gradient back to the shape of an input that broadcasting stretched.
+
+    Broadcasting copies x along new leading axes and along its axes of size 1. In backward every
+    copy sends its gradient to the same element of x, so those axes are summed:
+
+        x: (3, 1)  +  y: (4,)   ->  z: (3, 4)
+        dx = dz.sum(axis=1, keepdims=True)     # (3, 1): the stretched axis
+        dy = dz.sum(axis=0)                    # (4,):   the new leading axis
+    """
+    if dx.shape == shape:
+        return dx
+    new_axes = dx.ndim - len(shape)
+    stretched = tuple(new_axes + i for i, n in enumerate(shape) if n == 1 and dx.shape[new_axes + i] != 1)
+    dx = dx.sum(axis=tuple(range(new_axes)) + stretched, keepdims=True)
+    return dx.reshape(shape)
+
+
+def _wanted(ctx: Function, i: int) -> bool:
+    """Does input i need a gradient? (A plain number or a constant array never does.)"""
+    return ctx.needs_input_grad[i] if ctx.needs_input_grad else True
+
+
+# ---------------------------------------------------------------------------------------------
+# Arithmetic
+# ---------------------------------------------------------------------------------------------
+
+
+class Add(Function):
+    """z = x + y            dx = dz,   dy = dz        (each unbroadcast to its input's shape)"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.shapes = (x.shape, y.shape)
+        return x + y
+
+    @staticmethod
+    def backward(ctx, dz):
+        x_shape, y_shape = ctx.shapes
+        return unbroadcast(dz, x_shape), unbroadcast(dz, y_shape)
+
+
+class Sub(Function):
+    """z = x − y            dx = dz,   dy = −dz"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.shapes = (x.shape, y.shape)
+        return x - y
+
+    @staticmethod
+    def backward(ctx, dz):
+        x_shape, y_shape = ctx.shapes
+        dy = unbroadcast(-dz, y_shape) if _wanted(ctx, 1) else None
+        return unbroadcast(dz, x_shape), dy
+
+
+class Mul(Function):
+    """z = x · y            dx = dz · y,   dy = dz · x"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, dz):
+        x, y = ctx.saved_tensors
+        dx = unbroadcast(dz * y, x.shape) if _wanted(ctx, 0) else None
+        dy = unbroadcast(dz * x, y.shape) if _wanted(ctx, 1) else None
+        return dx, dy
+
+
+class Div(Function):
+    """z = x / y            dx = dz / y,   dy = −dz · x / y² = −dz · z / y"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        with np.errstate(divide="ignore", invalid="ignore"):  # x/0 is ±inf or nan, as in PyTorch
+            z = x / y
+        ctx.save_for_backward(x, y, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, dz):
+        x, y, z = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dx = unbroadcast(dz / y, x.shape) if _wanted(ctx, 0) else None
+            dy = unbroadcast(-dz * z / y, y.shape) if _wanted(ctx, 1) else None
+        return dx, dy
+
+
+class Pow(Function):
+    """z = x ** y           dx = dz · y · x^(y−1),   dy = dz · z · ln x   (taken as 0 where x = 0)"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            z = x**y
+        ctx.save_for_backward(x, y, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, dz):
+        x, y, z = ctx.saved_tensors
+        xp = xp_of(dz)
+        dx = dy = None
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if _wanted(ctx, 0):
+                dx = unbroadcast(dz * y * x ** (y - 1), x.shape)
+            if _wanted(ctx, 1):
+                dy = unbroadcast(xp.where(x == 0, 0, dz * z * xp.log(xp.abs(x))), y.shape)
+        return dx, dy
+
+
+class PowScalar(Function):
+    """y = x ** p  (p a number)      dx = dy · p · x^(p−1)"""
+
+    @staticmethod
+    def forward(ctx, x, p):
+        ctx.save_for_backward(x)
+        ctx.p = p
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return x**p
+
+    @staticmethod
+    def backward(ctx, dy):
+        (x,) = ctx.saved_tensors
+        p = ctx.p
+        if p == 0:
+            return xp_of(dy).zeros_like(dy), None
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return dy * p * x ** (p - 1), None
+
+
+class Neg(Function):
+    """y = −x               dx = −dy"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, dy):
+        return -dy
+
+
+# ---------------------------------------------------------------------------------------------
+# Exponentials, roots, trigonometry
+# ---------------------------------------------------------------------------------------------
+
+
+class Exp(Function):
+    """y = eˣ                dx = dy · eˣ = dy · y"""
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(over="ignore"):  # e^1000 is inf, as in PyTorch
+            y = xp_of(x).exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        (y,) = ctx.saved_tensors
+        return dy * y
+
+
+class Log(Function):
+    """y = ln x              dx = dy / x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):  # ln 0 = −inf, ln(−1) = nan, as in PyTorch
+            return xp_of(x).log(x)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (x,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return dy / x
+
+
+class Sqrt(Function):
+    """y = √x                dx = dy / (2√x) = dy / (2y)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(invalid="ignore"):
+            y = xp_of(x).sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        (y,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return dy / (2 * y)
+
+
+class Abs(Function):
+    """y = |x|               dx = dy · sign(x)        (sign(0) = 0, as in PyTorch)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp_of(x).abs(x)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (x,) = ctx.saved_tensors
+        return dy * xp_of(x).sign(x)
+
+
+class Sin(Function):
+    """y = sin x             dx = dy · cos x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp_of(x).sin(x)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (x,) = ctx.saved_tensors
+        return dy * xp_of(x).cos(x)
+
+
+class Cos(Function):
+    """y = cos x             dx = −dy · sin x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return xp_of(x).cos(x)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (x,) = ctx.saved_tensors
+        return -dy * xp_of(x).sin(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# Activations
+# ---------------------------------------------------------------------------------------------
+
+
+class Tanh(Function):
+    """y = tanh x            dx = dy · (1 − y²)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = xp_of(x).tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        (y,) = ctx.saved_tensors
+        return dy * (1 - y * y)
+
+
+def sigmoid_array(x: Any) -> Any:
+    """σ(x) from e^−|x|, which never overflows: for x ≥ 0, σ = 1/(1 + e^−|x|); for x < 0,
+    σ = e^−|x| / (1 + e^−|x|). Both are the same function; each is safe on its side.
+    """
+    xp = xp_of(x)
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e^−x)    dx = dy · y · (1 − y)       (forward: see sigmoid_array)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = sigmoid_array(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        (y,) = ctx.saved_tensors
+        return dy * y * (1 - y)
+
+
+class ReLU(Function):
+    """y = max(x, 0)         dx = dy · [x > 0]"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x > 0)
+        return xp_of(x).maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (positive,) = ctx.saved_tensors
+        return dy * positive
+
+
+class LeakyReLU(Function):
+    """y = x if x > 0 else a·x       dx = dy · (1 if x > 0 else a)      (a: the negative slope)"""
+
+    @staticmethod
+    def forward(ctx, x, a):
+        positive = x > 0
+        ctx.save_for_backward(positive)
+        ctx.a = a
+        return xp_of(x).where(positive, x, a * x).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (positive,) = ctx.saved_tensors
+        return xp_of(dy).where(positive, dy, ctx.a * dy).astype(dy.dtype, copy=False), None
+
+
+def _erf(x: Any) -> Any:
+    """The error function, from SciPy on the host or CuPy's copy of it on the GPU."""
+    if xp_of(x) is np:
+        from scipy.special import erf
+    else:
+        from cupyx.scipy.special import erf
+    return erf(x)
+
+
+class GELU(Function):
+    """y = x · Φ(x), Φ the standard normal CDF = ½(1 + erf(x/√2))     dx = dy · (Φ(x) + x · φ(x))
+
+    φ(x) = e^(−x²/2) / √(2π) is the normal density. With approximate="tanh" (as PyTorch):
+    y = ½x(1 + tanh u), u = √(2/π)(x + 0.044715x³),  dx = dy · (½(1 + t) + ½x(1 − t²) · du/dx), t = tanh u.
+    """
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        xp = xp_of(x)
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            u = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+            return (0.5 * x * (1 + xp.tanh(u))).astype(x.dtype, copy=False)
+        cdf = 0.5 * (1 + _erf(x / math.sqrt(2)))
+        return (x * cdf).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (x,) = ctx.saved_tensors
+        xp = xp_of(x)
+        if ctx.approximate == "tanh":
+            c = math.sqrt(2 / math.pi)
+            t = xp.tanh(c * (x + 0.044715 * x**3))
+            dydx = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
+        else:
+            cdf = 0.5 * (1 + _erf(x / math.sqrt(2)))
+            pdf = xp.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+            dydx = cdf + x * pdf
+        return (dy * dydx).astype(dy.dtype, copy=False), None
+
+
+# ---------------------------------------------------------------------------------------------
+# Clamping and elementwise max / min
+# ---------------------------------------------------------------------------------------------
+
+
+class Clamp(Function):
+    """y = min(max(x, lo), hi)       dx = dy · [lo ≤ x ≤ hi]     (lo or hi may be None)"""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = xp_of(x)
+        inside = xp.ones(x.shape, dtype=bool)
+        y = x
+        if lo is not None:
+            inside &= x >= lo
+            y = xp.maximum(y, lo)
+        if hi is not None:
+            inside &= x <= hi
+            y = xp.minimum(y, hi)
+        ctx.save_for_backward(inside)
+        return y.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (inside,) = ctx.saved_tensors
+        return dy * inside, None, None
+
+
+class Maximum(Function):
+    """z = max(x, y)         dx = dz · ([x > y] + ½[x = y]),   dy = dz · ([y > x] + ½[x = y])
+
+    At a tie the gradient is shared half and half, as PyTorch does.
+    """
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return xp_of(x).maximum(x, y)
+
+    @staticmethod
+    def backward(ctx, dz):
+        x, y = ctx.saved_tensors
+        x_share = (x > y) + 0.5 * (x == y)
+        dx = unbroadcast(dz * x_share, x.shape) if _wanted(ctx, 0) else None
+        dy = unbroadcast(dz * (1 - x_share), y.shape) if _wanted(ctx, 1) else None
+        return dx, dy
+
+
+class Minimum(Function):
+    """z = min(x, y)         dx = dz · ([x < y] + ½[x = y]),   dy = dz · ([y < x] + ½[x = y])"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return xp_of(x).minimum(x, y)
+
+    @staticmethod
+    def backward(ctx, dz):
+        x, y = ctx.saved_tensors
+        x_share = (x < y) + 0.5 * (x == y)
+        dx = unbroadcast(dz * x_share, x.shape) if _wanted(ctx, 0) else None
+        dy = unbroadcast(dz * (1 - x_share), y.shape) if _wanted(ctx, 1) else None
+        return dx, dy

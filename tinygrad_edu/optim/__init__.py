@@ -1,0 +1,1 @@
+"""Optimizers, written out like their papers, and learning-rate schedulers."""

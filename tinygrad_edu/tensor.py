@@ -1,0 +1,407 @@
+"""The Tensor: an array (NumPy on "cpu", CuPy on "cuda"), its gradient, and the op that made it.
+
+This file holds what a Tensor *is*: construction, attributes, conversions, ``backward()`` and the
+in-place updates optimizers use. What a Tensor *computes* (``+``, ``exp``, ``sum``, ``@``,
+``reshape``...) lives in tensor_ops.py, each method a thin door to an op in ops/.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import autograd
+from .device import array_module, check_device, device_of, to_device
+from .tensor_ops import TensorOps
+
+DEFAULT_FLOAT = np.dtype(np.float32)
+
+
+def as_dtype(dtype: Any) -> np.dtype:
+    """A NumPy dtype from ``tge.float32``, ``np.float64``, ``"int64"``..."""
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{dtype!r} is not a dtype: use tge.float32, tge.float64, tge.int64 or tge.bool") from None
+
+
+def as_array(data: Any, dtype: Any = None, device: str | None = None) -> Any:
+    """An array from ``data`` with PyTorch's dtype rules.
+
+    Python floats (and lists of them) become float32, Python ints int64, bools bool; NumPy and
+    CuPy arrays keep their dtype (a float64 array stays float64, as with torch.tensor).
+    """
+    if isinstance(data, Tensor):
+        data = data.array
+    if hasattr(data, "__cuda_array_interface__") or isinstance(data, np.ndarray | np.generic):
+        array = data
+    else:
+        array = np.asarray(data)
+        if array.dtype == np.float64 and dtype is None:
+            array = array.astype(DEFAULT_FLOAT)
+        elif array.dtype.kind in "iu" and dtype is None:
+            array = array.astype(np.int64, copy=False)
+        elif array.dtype.kind not in "biufc":
+            raise TypeError(f"cannot make a tensor from {type(data).__name__} data of dtype {array.dtype}")
+    if dtype is not None:
+        array = array.astype(as_dtype(dtype), copy=False)
+    if device is not None:
+        array = to_device(array, device)
+    return array
+
+
+class Tensor(TensorOps):
+    """A multi-dimensional array that remembers how it was computed, so gradients can flow back.
+
+    ``Tensor(data, requires_grad=False)``; prefer ``tge.tensor(...)`` and the other factories.
+    Attributes: ``shape``, ``dtype``, ``ndim``, ``device``, ``requires_grad``, ``grad`` (a Tensor
+    once backward has run), ``array`` (the NumPy/CuPy array itself, for reading the numbers).
+    """
+
+    __array_ufunc__ = None  # ndarray + Tensor makes NumPy call Tensor.__radd__, giving a Tensor
+    __hash__ = object.__hash__  # == compares elementwise, so hashing goes by identity
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False, device: str | None = None):
+        self.array = as_array(data, dtype, None if device is None else check_device(device))
+        self.grad: Tensor | None = None
+        self._ctx: autograd.Function | None = None
+        self._retains_grad = False
+        self._requires_grad = False
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def _wrap(cls, array: Any, device: str | None = None, requires_grad: bool = False) -> Tensor:
+        """A Tensor around an existing array, with no checks or copies (used by the ops)."""
+        t = cls.__new__(cls)
+        t.array, t.grad, t._ctx, t._retains_grad, t._requires_grad = array, None, None, False, requires_grad
+        return t
+
+    # ---- attributes --------------------------------------------------------------------------
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to (and accumulate in) this tensor."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and self.array.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"only floating-point tensors can require gradients, this one is {self.array.dtype}; "
+                "convert it first with .float()"
+            )
+        if self._ctx is not None and not value:
+            raise RuntimeError(
+                "you can only change requires_grad of leaf tensors; use .detach() to cut a result off the graph"
+            )
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return self."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The size of each dim, a tuple."""
+        return tuple(self.array.shape)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The element type, a NumPy dtype (float32 by default)."""
+        return self.array.dtype
+
+    @property
+    def ndim(self) -> int:
+        """The number of dims."""
+        return self.array.ndim
+
+    @property
+    def device(self) -> str:
+        """ "cpu" or "cuda"."""
+        return device_of(self.array)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user (not by an op that is being recorded)."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> autograd.Function | None:
+        """The node that made this tensor (None for leaves), e.g. ``<MulBackward>``."""
+        return self._ctx
+
+    @property
+    def data(self) -> Tensor:
+        """The same numbers, detached from the graph (shares storage), as ``tensor.data`` in PyTorch."""
+        return Tensor._wrap(self.array)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self.array = value.array if isinstance(value, Tensor) else as_array(value, device=self.device)
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return int(self.array.size)
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape, or the size of one dim."""
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self) -> int:
+        """The number of dims (PyTorch's spelling of ndim)."""
+        return self.ndim
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    # ---- conversion --------------------------------------------------------------------------
+
+    def numpy(self) -> np.ndarray:
+        """The numbers as a NumPy array on the host (shares memory on "cpu")."""
+        return to_device(self.array, "cpu")
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    def item(self) -> Any:
+        """The single number of a one-element tensor, as a Python number."""
+        if self.numel() != 1:
+            raise ValueError(
+                f"item(): only one-element tensors convert to a Python number; this one has shape {self.shape}"
+            )
+        return self.numpy().reshape(()).item()
+
+    def tolist(self) -> Any:
+        """Nested Python lists of numbers."""
+        return self.numpy().tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors can be used as an index, this one is {self.dtype}")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.numel()} elements is ambiguous; use .any() or .all()"
+            )
+        return bool(self.item())
+
+    def detach(self) -> Tensor:
+        """The same numbers cut off from the graph (shares storage; requires_grad=False)."""
+        return Tensor._wrap(self.array)
+
+    def to(self, *args: Any, dtype: Any = None, device: str | None = None) -> Tensor:
+        """Move to a device and/or cast: ``x.to("cuda")``, ``x.to(tge.float64)``, ``x.to("cpu", tge.float32)``.
+
+        Differentiable: the gradient comes back to the original device and dtype.
+        """
+        for a in args:
+            if isinstance(a, str):
+                device = a
+            else:
+                dtype = a
+        from .ops.movement import Copy
+
+        device = None if device is None else check_device(device)
+        dtype = None if dtype is None else as_dtype(dtype)
+        if (device is None or device == self.device) and (dtype is None or dtype == self.dtype):
+            return self
+        if device is not None:
+            array_module(device)  # raises a clear error when CUDA is not usable here
+        return Copy.apply(self, dtype, device)
+
+    def cuda(self) -> Tensor:
+        """Move to the GPU (CuPy arrays)."""
+        return self.to("cuda")
+
+    def cpu(self) -> Tensor:
+        """Move to the host (NumPy arrays)."""
+        return self.to("cpu")
+
+    def float(self) -> Tensor:
+        """Cast to float32 (differentiable)."""
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        """Cast to float64 (differentiable; what gradcheck uses)."""
+        return self.to(np.float64)
+
+    def half(self) -> Tensor:
+        """Cast to float16."""
+        return self.to(np.float16)
+
+    def long(self) -> Tensor:
+        """Cast to int64 (class labels); no gradient flows through."""
+        return Tensor._wrap(self.array.astype(np.int64))
+
+    def int(self) -> Tensor:
+        """Cast to int32; no gradient flows through."""
+        return Tensor._wrap(self.array.astype(np.int32))
+
+    def bool(self) -> Tensor:
+        """Cast to bool (masks); no gradient flows through."""
+        return Tensor._wrap(self.array.astype(bool))
+
+    def type(self, dtype: Any = None) -> Any:
+        """The dtype's name, or a cast to ``dtype``."""
+        return str(self.dtype) if dtype is None else self.to(dtype)
+
+    # ---- autograd ----------------------------------------------------------------------------
+
+    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+        """Compute d(self)/d(leaf) for every leaf that requires grad and add it into ``leaf.grad``.
+
+        ``self`` is usually the scalar loss; for a non-scalar, pass ``gradient`` (dL/dself).
+        The graph's saved arrays are freed afterwards unless ``retain_graph=True``.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward(): this tensor does not require grad and has no grad_fn. Make the inputs you "
+                "want gradients for with requires_grad=True (e.g. tge.randn(3, requires_grad=True)), and "
+                "do not compute the loss inside tge.no_grad()."
+            )
+        if gradient is None:
+            if self.numel() != 1:
+                raise RuntimeError(
+                    f"backward(): grad can be implicitly created only for scalar outputs, and this tensor has "
+                    f"shape {self.shape}. Reduce it first (loss.sum() or loss.mean()), or pass dL/dself: "
+                    "y.backward(gradient=tge.ones_like(y))."
+                )
+            dy = array_module(self.device).ones(self.array.shape, dtype=self.dtype)
+        else:
+            dy = as_array(gradient, dtype=self.dtype, device=self.device)
+            if dy.shape != self.array.shape:
+                raise RuntimeError(f"backward(): gradient has shape {tuple(dy.shape)} but the tensor has {self.shape}")
+        autograd.backward(self, dy, retain_graph=retain_graph)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor too (leaves always keep theirs)."""
+        self._retains_grad = True
+
+    def _accumulate_grad(self, g: Any) -> None:
+        """grad += g (the first time: a private copy, so no two tensors share a gradient array)."""
+        if self.grad is None:
+            self.grad = Tensor._wrap(g.copy())
+        else:
+            self.grad.array += g
+
+    # ---- in-place updates (what optimizers and nn.init use, inside no_grad) ------------------
+
+    def _check_inplace(self, op: str) -> None:
+        if autograd.is_grad_enabled() and (self.requires_grad or self._ctx is not None):
+            raise RuntimeError(
+                f"{op}: a tensor that requires grad cannot be changed in place while the graph is being "
+                "recorded (its old value may be needed for backward). Do updates inside "
+                "`with tge.no_grad():`, as optimizers do, or write the out-of-place form x = x + y."
+            )
+
+    def _value(self, other: Any) -> Any:
+        return other.array if isinstance(other, Tensor) else as_array(other, device=self.device)
+
+    def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        """self += alpha · other, in place."""
+        self._check_inplace("add_")
+        self.array += alpha * self._value(other) if alpha != 1 else self._value(other)
+        return self
+
+    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        """self −= alpha · other, in place."""
+        return self.add_(other, -alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        """self *= other, in place."""
+        self._check_inplace("mul_")
+        self.array *= self._value(other)
+        return self
+
+    def div_(self, other: Any) -> Tensor:
+        """self /= other, in place."""
+        self._check_inplace("div_")
+        self.array /= self._value(other)
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other)
+
+    def copy_(self, src: Any) -> Tensor:
+        """Overwrite the numbers with those of ``src`` (broadcast to this shape), in place."""
+        self._check_inplace("copy_")
+        self.array[...] = self._value(src)
+        return self
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0, in place."""
+        return self.fill_(0)
+
+    def fill_(self, value: float) -> Tensor:
+        """Set every element to ``value``, in place."""
+        self._check_inplace("fill_")
+        self.array[...] = value
+        return self
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Clamp into [min, max], in place."""
+        self._check_inplace("clamp_")
+        array_module(self.device).clip(self.array, min, max, out=self.array)
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        """Fill with draws from U(a, b), in place (the library's seeded generator)."""
+        from .random import generator
+
+        return self.copy_(generator().uniform(a, b, size=self.shape))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Fill with draws from N(mean, std²), in place (the library's seeded generator)."""
+        from .random import generator
+
+        return self.copy_(generator().normal(mean, std, size=self.shape))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._check_inplace("__setitem__")
+        self.array[_index_arrays(index)] = self._value(value)
+
+    # ---- printing ----------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self._ctx is not None:
+            extras.append(f"grad_fn={self._ctx!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+
+def _index_arrays(index: Any) -> Any:
+    """Replace Tensors inside an index by their arrays (x[idx] with idx a Tensor)."""
+    if isinstance(index, Tensor):
+        return index.array
+    if isinstance(index, tuple):
+        return tuple(i.array if isinstance(i, Tensor) else i for i in index)
+    return index

@@ -1,0 +1,303 @@
+"""The Tensor's math methods: operators, elementwise functions, reductions and matmul.
+
+Each method checks and tidies its arguments, then calls one op from ops/ (``Exp.apply(self)``),
+where forward and backward sit side by side. Shape methods (reshape, indexing, cat...) are in
+tensor_shape.py. ``tge.exp(x)`` and friends are these same methods used as functions.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .device import array_module
+from .ops import elementwise as E
+from .ops import reduce as R
+from .ops.matmul import MatMul
+from .ops.movement import Gather
+from .tensor_shape import TensorShape
+
+
+def constant(value: Any, like: Any) -> Any:
+    """A number, list or array on the other side of a binary op, as a constant array beside ``like``.
+
+    Numbers take the tensor's dtype (x · 2.0 stays float32), as in PyTorch.
+    """
+    xp = array_module(like.device)
+    if isinstance(value, bool | int | float) and not isinstance(value, np.generic):
+        if like.dtype.kind in "fc" or isinstance(value, bool):
+            return xp.asarray(value, dtype=like.dtype)
+        return xp.asarray(value, dtype=np.int64 if like.dtype == bool else like.dtype)
+    from .tensor import as_array
+
+    return as_array(value, device=like.device)
+
+
+def operands(x: Any, y: Any) -> tuple[Any, Any]:
+    """Make the two sides of a binary op fit: Tensors pass, anything else becomes a constant array."""
+    if isinstance(x, TensorOps) and isinstance(y, TensorOps):
+        return x, y
+    swap = not isinstance(x, TensorOps)
+    t, other = (y, x) if swap else (x, y)
+    if isinstance(other, float) and t.dtype.kind not in "fc":
+        t = t.float()  # an int tensor times 0.5 is float32, as in PyTorch
+    c = constant(other, t)
+    return (c, t) if swap else (t, c)
+
+
+def _array(v: Any) -> Any:
+    return v.array if isinstance(v, TensorOps) else v
+
+
+class TensorOps(TensorShape):
+    """Arithmetic, elementwise math, reductions and matmul (mixed into Tensor)."""
+
+    # ---- operators: + − · / ** @ and comparisons --------------------------------------------
+
+    def __add__(self, other: Any) -> Any:
+        return E.Add.apply(*operands(self, other))
+
+    def __radd__(self, other: Any) -> Any:
+        return E.Add.apply(*operands(other, self))
+
+    def __sub__(self, other: Any) -> Any:
+        return E.Sub.apply(*operands(self, other))
+
+    def __rsub__(self, other: Any) -> Any:
+        return E.Sub.apply(*operands(other, self))
+
+    def __mul__(self, other: Any) -> Any:
+        return E.Mul.apply(*operands(self, other))
+
+    def __rmul__(self, other: Any) -> Any:
+        return E.Mul.apply(*operands(other, self))
+
+    def __truediv__(self, other: Any) -> Any:
+        return E.Div.apply(*operands(self, other))
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return E.Div.apply(*operands(other, self))
+
+    def __pow__(self, exponent: Any) -> Any:
+        if isinstance(exponent, int | float) and not isinstance(exponent, bool):
+            return E.PowScalar.apply(self if self.dtype.kind in "fc" else self.float(), exponent)
+        return E.Pow.apply(*operands(self, exponent))
+
+    def __rpow__(self, base: Any) -> Any:
+        return E.Pow.apply(*operands(base, self))
+
+    def __matmul__(self, other: Any) -> Any:
+        return MatMul.apply(*operands(self, other))
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return MatMul.apply(*operands(other, self))
+
+    def __neg__(self) -> Any:
+        return E.Neg.apply(self)
+
+    def __pos__(self) -> Any:
+        return self
+
+    def __abs__(self) -> Any:
+        return self.abs()
+
+    def _compare(self, other: Any, fn: str) -> Any:
+        """An elementwise comparison: a bool tensor, outside the graph (it has no gradient)."""
+        x, y = operands(self, other)
+        return self._wrap(getattr(array_module(self.device), fn)(_array(x), _array(y)))
+
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        return self._compare(other, "equal")
+
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        return self._compare(other, "not_equal")
+
+    def __lt__(self, other: Any) -> Any:
+        return self._compare(other, "less")
+
+    def __le__(self, other: Any) -> Any:
+        return self._compare(other, "less_equal")
+
+    def __gt__(self, other: Any) -> Any:
+        return self._compare(other, "greater")
+
+    def __ge__(self, other: Any) -> Any:
+        return self._compare(other, "greater_equal")
+
+    def __and__(self, other: Any) -> Any:
+        return self._compare(other, "logical_and")
+
+    def __or__(self, other: Any) -> Any:
+        return self._compare(other, "logical_or")
+
+    def __invert__(self) -> Any:
+        return self._wrap(array_module(self.device).logical_not(self.array))
+
+    # ---- elementwise functions ---------------------------------------------------------------
+
+    def exp(self) -> Any:
+        """eˣ (ops.elementwise.Exp)."""
+        return E.Exp.apply(self)
+
+    def log(self) -> Any:
+        """ln x (ops.elementwise.Log)."""
+        return E.Log.apply(self)
+
+    def sqrt(self) -> Any:
+        """√x (ops.elementwise.Sqrt)."""
+        return E.Sqrt.apply(self)
+
+    def abs(self) -> Any:
+        """|x| (ops.elementwise.Abs)."""
+        return E.Abs.apply(self)
+
+    def sin(self) -> Any:
+        """sin x (ops.elementwise.Sin)."""
+        return E.Sin.apply(self)
+
+    def cos(self) -> Any:
+        """cos x (ops.elementwise.Cos)."""
+        return E.Cos.apply(self)
+
+    def tanh(self) -> Any:
+        """tanh x (ops.elementwise.Tanh)."""
+        return E.Tanh.apply(self)
+
+    def sigmoid(self) -> Any:
+        """1 / (1 + e^−x), computed without overflow (ops.elementwise.Sigmoid)."""
+        return E.Sigmoid.apply(self)
+
+    def relu(self) -> Any:
+        """max(x, 0) (ops.elementwise.ReLU)."""
+        return E.ReLU.apply(self)
+
+    def neg(self) -> Any:
+        """−x."""
+        return E.Neg.apply(self)
+
+    def square(self) -> Any:
+        """x² (a PowScalar)."""
+        return self**2
+
+    def pow(self, exponent: Any) -> Any:
+        """x ** exponent (a number or a tensor)."""
+        return self**exponent
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Any:
+        """Limit to [min, max] (either may be None); the gradient passes only inside (ops.elementwise.Clamp)."""
+        if min is None and max is None:
+            raise ValueError("clamp: give min, max or both")
+        return E.Clamp.apply(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other: Any) -> Any:
+        """Elementwise max(x, y), ties sharing the gradient (ops.elementwise.Maximum)."""
+        return E.Maximum.apply(*operands(self, other))
+
+    def minimum(self, other: Any) -> Any:
+        """Elementwise min(x, y) (ops.elementwise.Minimum)."""
+        return E.Minimum.apply(*operands(self, other))
+
+    # ---- reductions --------------------------------------------------------------------------
+
+    def sum(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """Σ over ``dim`` (an int, a tuple, or None for every dim) (ops.reduce.Sum)."""
+        return R.Sum.apply(self, R.normalize_dims(dim, self.ndim, "sum"), keepdim)
+
+    def mean(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """Σx / n over ``dim``: a sum, then a division, so dx = dy / n."""
+        axes = R.normalize_dims(dim, self.ndim, "mean")
+        n = math.prod(self.shape[a] for a in axes)
+        return self.sum(axes, keepdim) / n
+
+    def var(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *, correction: Any = None) -> Any:
+        """Σ(x − mean)² / (n − c) over ``dim``, c = 1 (Bessel's correction) unless unbiased=False."""
+        axes = R.normalize_dims(dim, self.ndim, "var")
+        c = (1 if unbiased else 0) if correction is None else correction
+        n = math.prod(self.shape[a] for a in axes)
+        d = self - self.mean(axes, keepdim=True)
+        return (d * d).sum(axes, keepdim) / (n - c)
+
+    def std(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *, correction: Any = None) -> Any:
+        """√var."""
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def amax(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """Max over ``dim``; tied maxima share the gradient (ops.reduce.Amax)."""
+        return R.Amax.apply(self, R.normalize_dims(dim, self.ndim, "amax"), keepdim)
+
+    def amin(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """Min over ``dim``: −amax(−x)."""
+        return -(-self).amax(dim, keepdim)
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """No dim: the largest element (0-d). With dim: ``(values, indices)``, as in PyTorch.
+
+        ``x.max(other_tensor)`` is the elementwise maximum.
+        """
+        if isinstance(dim, TensorOps):
+            return self.maximum(dim)
+        if dim is None:
+            return self.amax()
+        (axis,) = R.normalize_dims(dim, self.ndim, "max") or (0,)
+        indices = self.argmax(axis, keepdim=True)
+        values = Gather.apply(self, axis, indices.array)
+        if not keepdim and self.ndim > 0:
+            values, indices = values.squeeze(axis), indices.squeeze(axis)
+        return R.MaxResult(values, indices)
+
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """Like max: the smallest element, or ``(values, indices)`` along ``dim``."""
+        if isinstance(dim, TensorOps):
+            return self.minimum(dim)
+        if dim is None:
+            return self.amin()
+        values, indices = (-self).max(dim, keepdim)
+        return R.MaxResult(-values, indices)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        """Index of the largest element (flattened when dim is None), an int64 tensor."""
+        xp = array_module(self.device)
+        if dim is None:
+            i = xp.asarray(self.array.argmax(), dtype=np.int64)
+            return self._wrap(i.reshape((1,) * self.ndim) if keepdim else i)
+        (axis,) = R.normalize_dims(dim, self.ndim, "argmax") or (0,)
+        if self.ndim == 0:
+            return self._wrap(xp.zeros((), dtype=np.int64))
+        i = self.array.argmax(axis=axis).astype(np.int64, copy=False)
+        return self._wrap(xp.expand_dims(i, axis) if keepdim else i)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        """Index of the smallest element."""
+        return (-self.detach()).argmax(dim, keepdim)
+
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Any:
+        """log Σ eˣ over ``dim``, without overflow (ops.reduce.LogSumExp)."""
+        return R.LogSumExp.apply(self, R.normalize_dims(dim, self.ndim, "logsumexp"), keepdim)
+
+    def softmax(self, dim: int) -> Any:
+        """e^xᵢ / Σⱼ e^xⱼ along ``dim`` (ops.reduce.Softmax)."""
+        (axis,) = R.normalize_dims(dim, max(self.ndim, 1), "softmax")
+        return R.Softmax.apply(self, axis if self.ndim else None)
+
+    def log_softmax(self, dim: int) -> Any:
+        """xᵢ − log Σⱼ e^xⱼ along ``dim`` (ops.reduce.LogSoftmax)."""
+        (axis,) = R.normalize_dims(dim, max(self.ndim, 1), "log_softmax")
+        return R.LogSoftmax.apply(self, axis if self.ndim else None)
+
+    def any(self) -> Any:
+        """True if any element is nonzero (a bool tensor)."""
+        return self._wrap(self.array.any())
+
+    def all(self) -> Any:
+        """True if every element is nonzero (a bool tensor)."""
+        return self._wrap(self.array.all())
+
+    # ---- matrix product ----------------------------------------------------------------------
+
+    def matmul(self, other: Any) -> Any:
+        """x @ y with torch.matmul's rules for 1-D, 2-D and batched inputs (ops.matmul.MatMul)."""
+        return self @ other

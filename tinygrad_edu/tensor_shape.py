@@ -1,0 +1,209 @@
+"""The Tensor's shape methods: reshape, permute, expand, indexing, and cat / stack / where.
+
+Each checks its arguments (so a mistake is reported with the shapes involved) and calls one op
+from ops/movement.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .device import to_device
+from .ops import movement as M
+from .ops.reduce import normalize_dims
+
+
+def shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    """Accept both f(2, 3) and f((2, 3)), as PyTorch does."""
+    if len(shape) == 1 and isinstance(shape[0], tuple | list):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def _axis(dim: int, ndim: int, op: str) -> int:
+    (axis,) = normalize_dims(dim, ndim, op)
+    return axis
+
+
+class TensorShape:
+    """Reshaping, permuting, expanding and indexing (mixed into Tensor)."""
+
+    def reshape(self, *shape: Any) -> Any:
+        """The same elements in a new shape; one size may be −1 (inferred) (ops.movement.Reshape)."""
+        return M.Reshape.apply(self, shape_args(shape))
+
+    def view(self, *shape: Any) -> Any:
+        """Same as reshape (our arrays can always be viewed)."""
+        return self.reshape(*shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Any:
+        """Merge dims start_dim..end_dim into one."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = _axis(start_dim, self.ndim, "flatten"), _axis(end_dim, self.ndim, "flatten")
+        return self.reshape(*self.shape[:s], -1, *self.shape[e + 1 :])
+
+    def squeeze(self, dim: Any = None) -> Any:
+        """Remove dims of size 1 (all of them, or those named by ``dim`` that have size 1)."""
+        axes = normalize_dims(dim, self.ndim, "squeeze")
+        return self.reshape(*[n for i, n in enumerate(self.shape) if not (i in axes and n == 1)])
+
+    def unsqueeze(self, dim: int) -> Any:
+        """Insert a dim of size 1 at position ``dim``."""
+        axis = _axis(dim, self.ndim + 1, "unsqueeze")
+        return self.reshape(*self.shape[:axis], 1, *self.shape[axis:])
+
+    def permute(self, *dims: Any) -> Any:
+        """Reorder the dims: result.shape[i] = shape[dims[i]] (ops.movement.Permute)."""
+        dims = shape_args(dims)
+        axes = tuple(d % self.ndim if self.ndim else 0 for d in dims)
+        if sorted(axes) != list(range(self.ndim)):
+            raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dims of shape {self.shape}")
+        return M.Permute.apply(self, axes)
+
+    def transpose(self, dim0: int, dim1: int) -> Any:
+        """Swap two dims."""
+        axes = list(range(self.ndim))
+        a, b = _axis(dim0, self.ndim, "transpose"), _axis(dim1, self.ndim, "transpose")
+        axes[a], axes[b] = axes[b], axes[a]
+        return self.permute(*axes)
+
+    swapaxes = transpose
+
+    def movedim(self, source: int, destination: int) -> Any:
+        """Move one dim to another position."""
+        axes = list(range(self.ndim))
+        axes.insert(_axis(destination, self.ndim, "movedim"), axes.pop(_axis(source, self.ndim, "movedim")))
+        return self.permute(*axes)
+
+    @property
+    def T(self) -> Any:  # noqa: N802 (PyTorch's name)
+        """The transpose (all dims reversed; for a matrix, rows become columns)."""
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self) -> Any:  # noqa: N802 (PyTorch's name)
+        """The last two dims swapped (a batch of transposed matrices)."""
+        return self.transpose(-2, -1)
+
+    def expand(self, *sizes: Any) -> Any:
+        """Broadcast to a larger shape without copying; −1 keeps a size (ops.movement.Expand)."""
+        sizes = shape_args(sizes)
+        new = len(sizes) - self.ndim
+        if new < 0:
+            raise ValueError(f"expand: cannot expand shape {self.shape} to fewer dims {sizes}")
+        shape = []
+        for i, n in enumerate(sizes):
+            old = self.shape[i - new] if i >= new else 1
+            size = old if n == -1 else n
+            if old != 1 and size != old:
+                raise ValueError(
+                    f"expand: cannot expand shape {self.shape} to {sizes}: dim {i} has size {old}, "
+                    "and only dims of size 1 can grow"
+                )
+            shape.append(size)
+        return M.Expand.apply(self, tuple(shape))
+
+    def expand_as(self, other: Any) -> Any:
+        """Expand to ``other``'s shape."""
+        return self.expand(*other.shape)
+
+    def contiguous(self) -> Any:
+        """Self (kept for PyTorch code; layout never matters here)."""
+        return self
+
+    def clone(self) -> Any:
+        """A copy that stays in the graph (dx = dy)."""
+        return M.Copy.apply(self, None, None)
+
+    def __getitem__(self, index: Any) -> Any:
+        """x[0], x[:, 1:3], x[None], x[..., -1], x[idx_tensor], x[mask] (ops.movement.GetItem)."""
+        return M.GetItem.apply(self, self._index(index))
+
+    def _index(self, index: Any) -> Any:
+        """Index Tensors and lists become arrays on this tensor's device; float indices are refused."""
+        parts = index if isinstance(index, tuple) else (index,)
+        out = []
+        for p in parts:
+            if isinstance(p, TensorShape):
+                p = p.array
+            elif isinstance(p, list):
+                p = np.asarray(p)
+            if hasattr(p, "dtype") and getattr(p, "ndim", 0) >= 0 and not isinstance(p, np.generic):
+                if p.dtype.kind not in "iub":
+                    raise IndexError(f"tensors used as indices must be integer or bool, got {p.dtype}")
+                p = to_device(p, self.device)
+            out.append(p)
+        return tuple(out) if isinstance(index, tuple) else out[0]
+
+    def gather(self, dim: int, index: Any) -> Any:
+        """Pick entries along ``dim``: out[i][j] = x[i][index[i][j]] for dim=1 (ops.movement.Gather)."""
+        index = index.array if isinstance(index, TensorShape) else np.asarray(index)
+        if index.dtype.kind not in "iu":
+            raise IndexError(f"gather: index must be an integer tensor, got {index.dtype}")
+        return M.Gather.apply(self, _axis(dim, self.ndim, "gather"), to_device(index, self.device))
+
+    def masked_fill(self, mask: Any, value: float) -> Any:
+        """Where mask is True put ``value``, elsewhere keep x (a where: no gradient at the filled places)."""
+        return where(mask, value, self)
+
+    def split(self, split_size: int, dim: int = 0) -> tuple[Any, ...]:
+        """Cut into pieces of ``split_size`` along ``dim`` (the last may be smaller)."""
+        axis = _axis(dim, self.ndim, "split")
+        lead = (slice(None),) * axis
+        return tuple(self[(*lead, slice(i, i + split_size))] for i in range(0, self.shape[axis], split_size))
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Any, ...]:
+        """Cut into ``chunks`` nearly equal pieces along ``dim``."""
+        n = self.shape[_axis(dim, self.ndim, "chunk")]
+        return self.split(-(-n // chunks), dim)
+
+
+def _tensors(tensors: Any, op: str) -> list[Any]:
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{op}: expects a non-empty list of tensors")
+    if not all(isinstance(t, TensorShape) for t in tensors):
+        raise TypeError(f"{op}: expects a list of tensors, got {[type(t).__name__ for t in tensors]}")
+    return tensors
+
+
+def cat(tensors: Any, dim: int = 0) -> Any:
+    """Join tensors along an existing dim; all other dims must match (ops.movement.Cat)."""
+    tensors = _tensors(tensors, "cat")
+    first = tensors[0]
+    axis = _axis(dim, first.ndim, "cat")
+    for t in tensors[1:]:
+        if t.ndim != first.ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, first.shape)) if i != axis):
+            raise ValueError(
+                f"cat: tensors must match in every dim except dim {axis}; got {first.shape} and {t.shape}"
+            )
+    return M.Cat.apply(axis, *tensors)
+
+
+def stack(tensors: Any, dim: int = 0) -> Any:
+    """Join equal-shaped tensors along a new dim (unsqueeze each, then cat)."""
+    tensors = _tensors(tensors, "stack")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise ValueError(f"stack: expects equal shapes, got {tensors[0].shape} at entry 0 and {t.shape} at entry {i}")
+    axis = _axis(dim, tensors[0].ndim + 1, "stack")
+    return cat([t.unsqueeze(axis) for t in tensors], axis)
+
+
+def where(condition: Any, x: Any, y: Any) -> Any:
+    """x where condition is True, else y (x or y may be numbers) (ops.movement.Where)."""
+    from .tensor import Tensor
+    from .tensor_ops import constant
+
+    cond = condition.array if isinstance(condition, TensorShape) else np.asarray(condition)
+    if cond.dtype != bool:
+        raise TypeError(f"where: condition must be a bool tensor (e.g. x > 0), got {cond.dtype}")
+    if not isinstance(x, TensorShape) and not isinstance(y, TensorShape):
+        x = Tensor(x)
+    like = x if isinstance(x, TensorShape) else y
+    x = x if isinstance(x, TensorShape) else constant(x, like)
+    y = y if isinstance(y, TensorShape) else constant(y, like)
+    return M.Where.apply(to_device(cond, like.device), x, y)
