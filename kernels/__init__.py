@@ -97,9 +97,7 @@ def current() -> ModuleType:
         try:
             _current = get(name)
         except ValueError:
-            raise ValueError(
-                f"{ENV_VAR}={name!r} is not a kernel backend: choose one of {', '.join(NAMES)}"
-            ) from None
+            raise ValueError(f"{ENV_VAR}={name!r} is not a kernel backend: choose one of {', '.join(NAMES)}") from None
     return _current
 
 

@@ -20,18 +20,16 @@ def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: in
 
 def broadcast_pairs(min_dims: int = 0, max_dims: int = 3) -> st.SearchStrategy:
     """Two shapes that broadcast together, e.g. (3, 1) and (4,)."""
-    return hnp.mutually_broadcastable_shapes(
-        num_shapes=2, min_dims=min_dims, max_dims=max_dims, max_side=MAX_SIDE
-    ).map(lambda s: s.input_shapes)
+    return hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=min_dims, max_dims=max_dims, max_side=MAX_SIDE).map(
+        lambda s: s.input_shapes
+    )
 
 
 def values(lo: float = -3.0, hi: float = 3.0, away_from: float | None = None, gap: float = 0.05) -> st.SearchStrategy:
     """Finite floats in [lo, hi]; with ``away_from``, none within ``gap`` of that point (a kink)."""
     if away_from is None:
         return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
-    return st.one_of(
-        st.floats(lo, away_from - gap, allow_nan=False), st.floats(away_from + gap, hi, allow_nan=False)
-    )
+    return st.one_of(st.floats(lo, away_from - gap, allow_nan=False), st.floats(away_from + gap, hi, allow_nan=False))
 
 
 @st.composite

@@ -52,18 +52,63 @@ bool = np.dtype(np.bool_)  # noqa: A001
 
 # The Tensor methods that PyTorch also offers as functions: tge.exp(x), tge.sum(x, dim=1), ...
 exp, log, sqrt, abs, sin, cos = Tensor.exp, Tensor.log, Tensor.sqrt, Tensor.abs, Tensor.sin, Tensor.cos  # noqa: A001
-tanh, sigmoid, relu, pow, clamp, clip = Tensor.tanh, Tensor.sigmoid, Tensor.relu, Tensor.pow, Tensor.clamp, Tensor.clip  # noqa: A001
+tanh, sigmoid, relu, pow, clamp, clip = (
+    Tensor.tanh,
+    Tensor.sigmoid,
+    Tensor.relu,
+    Tensor.pow,
+    Tensor.clamp,
+    Tensor.clip,
+)  # noqa: A001
 maximum, minimum, square, neg = Tensor.maximum, Tensor.minimum, Tensor.square, Tensor.neg
 sum, mean, var, std = Tensor.sum, Tensor.mean, Tensor.var, Tensor.std  # noqa: A001
-max, min, amax, amin, argmax, argmin = Tensor.max, Tensor.min, Tensor.amax, Tensor.amin, Tensor.argmax, Tensor.argmin  # noqa: A001
+max, min, amax, amin, argmax, argmin = (
+    Tensor.max,
+    Tensor.min,
+    Tensor.amax,
+    Tensor.amin,
+    Tensor.argmax,
+    Tensor.argmin,
+)  # noqa: A001
 softmax, log_softmax, logsumexp, matmul = Tensor.softmax, Tensor.log_softmax, Tensor.logsumexp, Tensor.matmul
 reshape, flatten, squeeze, unsqueeze = Tensor.reshape, Tensor.flatten, Tensor.squeeze, Tensor.unsqueeze
-transpose, permute, movedim, gather, masked_fill = Tensor.transpose, Tensor.permute, Tensor.movedim, Tensor.gather, Tensor.masked_fill
+transpose, permute, movedim, gather, masked_fill = (
+    Tensor.transpose,
+    Tensor.permute,
+    Tensor.movedim,
+    Tensor.gather,
+    Tensor.masked_fill,
+)
 split, chunk, clone, detach = Tensor.split, Tensor.chunk, Tensor.clone, Tensor.detach
 
 __all__ = [
-    "Function", "GradcheckError", "Tensor", "arange", "cat", "cuda_is_available", "enable_grad", "eye",
-    "full", "full_like", "gradcheck", "is_grad_enabled", "kernels", "linspace", "manual_seed", "no_grad",
-    "ones", "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "stack", "tensor",
-    "unbroadcast", "where", "zeros", "zeros_like",
+    "Function",
+    "GradcheckError",
+    "Tensor",
+    "arange",
+    "cat",
+    "cuda_is_available",
+    "enable_grad",
+    "eye",
+    "full",
+    "full_like",
+    "gradcheck",
+    "is_grad_enabled",
+    "kernels",
+    "linspace",
+    "manual_seed",
+    "no_grad",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randint",
+    "randn",
+    "randn_like",
+    "stack",
+    "tensor",
+    "unbroadcast",
+    "where",
+    "zeros",
+    "zeros_like",
 ]

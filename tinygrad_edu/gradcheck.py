@@ -84,6 +84,7 @@ def gradcheck(
             if not abs(a - numeric) <= atol + rtol * abs(numeric):
                 raise GradcheckError(
                     f"gradcheck: input {i}, index {idx}: backward gives {a:.8g} but finite differences "
-                    f"give {numeric:.8g} (|difference| = {abs(a - numeric):.3g}, allowed {atol + rtol * abs(numeric):.3g})"
+                    f"give {numeric:.8g} (|difference| = {abs(a - numeric):.3g}, "
+                    f"allowed {atol + rtol * abs(numeric):.3g})"
                 )
     return True

@@ -119,7 +119,7 @@ class Tensor(TensorOps):
 
     @property
     def device(self) -> str:
-        """ "cpu" or "cuda"."""
+        """Where the numbers live: "cpu" (NumPy) or "cuda" (CuPy)."""
         return device_of(self.array)
 
     @property

@@ -177,9 +177,7 @@ def cat(tensors: Any, dim: int = 0) -> Any:
     axis = _axis(dim, first.ndim, "cat")
     for t in tensors[1:]:
         if t.ndim != first.ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, first.shape)) if i != axis):
-            raise ValueError(
-                f"cat: tensors must match in every dim except dim {axis}; got {first.shape} and {t.shape}"
-            )
+            raise ValueError(f"cat: tensors must match in every dim except dim {axis}; got {first.shape} and {t.shape}")
     return M.Cat.apply(axis, *tensors)
 
 
@@ -188,7 +186,9 @@ def stack(tensors: Any, dim: int = 0) -> Any:
     tensors = _tensors(tensors, "stack")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
-            raise ValueError(f"stack: expects equal shapes, got {tensors[0].shape} at entry 0 and {t.shape} at entry {i}")
+            raise ValueError(
+                f"stack: expects equal shapes, got {tensors[0].shape} at entry 0 and {t.shape} at entry {i}"
+            )
     axis = _axis(dim, tensors[0].ndim + 1, "stack")
     return cat([t.unsqueeze(axis) for t in tensors], axis)
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_edu as tge
-from tests.strategies import arrays, broadcast_pairs, shapes, tensors, values
+from tests.strategies import arrays, broadcast_pairs, tensors, values
 from tinygrad_edu.ops.elementwise import GELU, LeakyReLU, unbroadcast
 
 # ---- gradcheck on drawn inputs ------------------------------------------------------------------
@@ -30,7 +30,10 @@ UNARY = {
     "square": (lambda x: x.square(), values()),
     "pow_scalar": (lambda x: x**2.5, values(0.1, 3)),
     "pow_negative": (lambda x: x**-1.5, values(0.2, 3)),
-    "clamp": (lambda x: x.clamp(-1.0, 0.5), st.one_of(values(-3, -1.05), values(-0.95, 0.45), values(0.55, 3))),
+    "clamp": (
+        lambda x: x.clamp(-1.0, 0.5),
+        st.one_of(values(-3, -1.05), values(-0.95, 0.45), values(0.55, 3)),
+    ),
     "clamp_min_only": (lambda x: x.clamp(min=0.5), values(away_from=0.5)),
     "leaky_relu": (lambda x: LeakyReLU.apply(x, 0.1), values(away_from=0.0)),
     "gelu": (lambda x: GELU.apply(x, "none"), values()),

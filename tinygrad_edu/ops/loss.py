@@ -52,9 +52,7 @@ def _class_targets(logits: Tensor, target: Tensor, op: str, ignore_index: int) -
     class_dim = 1 if logits.ndim > 1 else 0
     expected = logits.shape[:class_dim] + logits.shape[class_dim + 1 :]
     if target.shape != expected:
-        raise ValueError(
-            f"{op}: logits of shape {logits.shape} need a target of shape {expected}, got {target.shape}"
-        )
+        raise ValueError(f"{op}: logits of shape {logits.shape} need a target of shape {expected}, got {target.shape}")
     n_classes = logits.shape[class_dim]
     t = target.numpy()
     bad = t[(t != ignore_index) & ((t < 0) | (t >= n_classes))]
@@ -220,7 +218,11 @@ class BCEWithLogits(Function):
     @staticmethod
     def backward(ctx, dloss):
         x, y, big_l = ctx.saved_tensors
-        return (dloss * (big_l * sigmoid_array(x) - ctx.pos_weight * y)).astype(x.dtype, copy=False), None, None
+        return (
+            (dloss * (big_l * sigmoid_array(x) - ctx.pos_weight * y)).astype(x.dtype, copy=False),
+            None,
+            None,
+        )
 
 
 def binary_cross_entropy_with_logits(

@@ -32,9 +32,7 @@ def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
         if ndim == 0 and d in (0, -1):  # a 0-d tensor has one (virtual) dim, as in PyTorch
             continue
         if not -ndim <= d < ndim:
-            raise IndexError(
-                f"{op}: dim {d} is out of range for a tensor with {ndim} dims (use {-ndim}..{ndim - 1})"
-            )
+            raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dims (use {-ndim}..{ndim - 1})")
         axes.append(int(d) % ndim)
     if len(set(axes)) != len(axes):
         raise ValueError(f"{op}: dim {dim} names the same axis twice")
