@@ -58,6 +58,7 @@ class KernelUnavailable(RuntimeError):
 
 _loaded: dict[str, ModuleType] = {}
 _current: ModuleType | None = None
+_instrument: Any = None  # while tinygrad_edu.profile records: a function giving a timed view of a backend
 
 
 def get(name: str) -> ModuleType:
@@ -138,4 +139,4 @@ def for_device(device: str, op: str) -> ModuleType:
             f"but the tensors are on {device!r}. Turn one knob: {fix}, or move the tensors with "
             f".to({DEVICE[backend.name]!r})."
         )
-    return backend
+    return backend if _instrument is None else _instrument(backend)
