@@ -21,7 +21,7 @@ these plain functions on arrays (never Tensors), so each file reads on its own:
     avg_pool2d_backward(dy, x_shape, kernel, stride, padding) -> dx
 
 The conv and pool functions receive C-contiguous arrays (ops/conv.py makes them so) and return
-new arrays of their inputs' dtype.
+arrays of their inputs' dtype that share no memory with the inputs (the op may write into them).
 
 Choosing a backend: ``use("numba")`` (a plain call, or ``with use("numba"):`` to restore the
 previous one on exit), the environment variable ``TINYGRAD_EDU_KERNELS``, or ``--kernels`` on the
