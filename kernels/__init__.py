@@ -70,15 +70,23 @@ def get(name: str) -> ModuleType:
             module = importlib.import_module(f"{__name__}.{_MODULES[name]}")
         except ImportError as e:
             raise KernelUnavailable(
-                f"kernel backend {name!r} cannot be imported here ({e}). "
-                + ("Install it with: pip install numba" if name == "numba" else "")
-                + ("It needs CuPy and an NVIDIA GPU: pip install -e '.[cuda]'" if name == "cupy" else "")
+                f"kernel backend {name!r} cannot be imported here ({e}). " + _install_hint(name, e)
             ) from e
         check = getattr(module, "check_available", None)
         if check is not None:
             check()  # raises KernelUnavailable with the reason (e.g. no GPU)
         _loaded[name] = module
     return _loaded[name]
+
+
+def _install_hint(name: str, error: ImportError) -> str:
+    """What to install, when the missing module is a third-party package (not our own file)."""
+    missing = (error.name or "").split(".")[0]
+    if missing == "numba":
+        return "Install it with: pip install numba"
+    if missing in ("cupy", "cupyx"):
+        return "It needs CuPy and an NVIDIA GPU: pip install -e '.[cuda]'"
+    return ""
 
 
 def available() -> list[str]:
