@@ -7,15 +7,17 @@
     loss = nn.CrossEntropyLoss()(model(x), y)
 
 Where things are: module.py (Module), parameter.py, container.py (Sequential, ModuleList),
-linear.py (Identity, Flatten, Linear, Embedding), activation.py, dropout.py, normalization.py
-(BatchNorm1d/2d, LayerNorm), attention.py (MultiheadAttention, Transformer encoder), loss.py,
-functional.py (F), init.py (nn.init), utils.py (gradient clipping).
+linear.py (Identity, Flatten, Linear, Embedding), conv.py (Conv2d, MaxPool2d, AvgPool2d),
+activation.py, dropout.py, normalization.py (BatchNorm1d/2d, LayerNorm), attention.py
+(MultiheadAttention, Transformer encoder), loss.py, functional.py (F), init.py (nn.init),
+utils.py (gradient clipping).
 """
 
 from . import functional, init, utils
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .attention import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
 from .container import ModuleList, Sequential
+from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .dropout import Dropout
 from .linear import Embedding, Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
@@ -24,10 +26,12 @@ from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parameter import Parameter
 
 __all__ = [
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
@@ -39,6 +43,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool2d",
     "Module",
     "ModuleList",
     "MultiheadAttention",

@@ -2,7 +2,7 @@
 
 A layer (``nn.Linear``) owns its parameters and calls one of these (``F.linear(x, w, b)``) with
 them. Where an op's backward teaches something it has its own Function in ops/ (softmax,
-layer_norm, batch_norm, conv2d, the losses); the rest are short compositions of Tensor ops, whose
+layer_norm, batch_norm, conv2d and the pools, the losses); the rest are short compositions of Tensor ops, whose
 gradients then come for free.
 """
 
@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..device import to_device, xp_of
+from ..ops.conv import avg_pool2d, conv2d, max_pool2d
 from ..ops.elementwise import GELU, LeakyReLU
 from ..ops.loss import (
     binary_cross_entropy,
@@ -310,9 +311,11 @@ def scaled_dot_product_attention(
 
 
 __all__ = [
+    "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv2d",
     "cross_entropy",
     "dropout",
     "embedding",
@@ -321,6 +324,7 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log_softmax",
+    "max_pool2d",
     "mse_loss",
     "nll_loss",
     "one_hot",
