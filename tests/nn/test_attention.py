@@ -56,6 +56,7 @@ def test_sdpa_gives_zeros_for_a_query_that_sees_no_key():
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
+@settings(max_examples=8)
 @given(data=st.data(), causal=st.booleans())
 def test_sdpa_backward(data, causal):
     length, source, e = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
@@ -158,7 +159,7 @@ def test_mha_is_causal_builds_the_causal_mask():
     assert np.all(np.triu(w_o.numpy()[0], 1) == 0)
 
 
-@settings(max_examples=5)
+@settings(max_examples=4)
 @given(data=st.data(), heads=st.sampled_from([1, 2]), bias=st.booleans())
 def test_mha_backward(data, heads, bias):
     mha = nn.MultiheadAttention(4, heads, bias=bias)
@@ -224,9 +225,12 @@ def test_encoder_matches_torch_and_trains():
     np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-3, atol=1e-5)
 
 
-@settings(max_examples=3)
-@given(data=st.data(), norm_first=st.booleans())
-def test_encoder_layer_backward(data, norm_first):
-    layer = nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, dropout=0.2, norm_first=norm_first)
-    x = data.draw(tensors(shape=(1, data.draw(st.integers(2, 3)), 4)))
+@pytest.mark.parametrize("norm_first", [False, True])
+@settings(max_examples=1)
+@given(data=st.data())
+def test_encoder_layer_backward(norm_first, data):
+    layer = nn.TransformerEncoderLayer(4, 2, dim_feedforward=3, dropout=0.2, norm_first=norm_first)
+    # rows with distinct values: at a constant row LayerNorm divides by √ε, and two of them in a row
+    # curve so sharply that finite differences with a step of 1e-6 are no longer accurate
+    x = data.draw(tensors(shape=(1, 2, 4), unique=True, elements=st.integers(-30, 30).map(lambda i: i / 10)))
     assert module_gradcheck(layer, x, seed=3)
