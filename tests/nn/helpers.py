@@ -1,4 +1,5 @@
-"""Test helpers for modules: gradcheck through a module's parameters, and torch state-dict loading."""
+"""Test helpers for modules: a model with a bit of everything, gradcheck through a module's parameters,
+and loading torch state dicts."""
 
 from __future__ import annotations
 
@@ -51,3 +52,39 @@ def load_torch(ours: nn.Module, theirs: Any) -> None:
 def randn(*shape: int, seed: int = 0, dtype: Any = np.float32) -> np.ndarray:
     """A NumPy array of standard normals (test data, independent of the library's generator)."""
     return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+class Net(nn.Module):
+    """A model with a bit of everything: submodules, containers, BatchNorm, its own buffers, a plain attribute."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(4, 8)
+        self.bn = nn.BatchNorm1d(8)
+        self.blocks = nn.ModuleList([nn.Linear(8, 8), nn.Dropout(0.5)])
+        self.head = nn.Sequential(nn.ReLU(), nn.Linear(8, 3))
+        self.register_buffer("scale", tge.ones(3))
+        self.register_buffer("cache", tge.zeros(2), persistent=False)
+        self.note = "a plain attribute"
+
+    def forward(self, x):
+        x = self.bn(self.fc1(x))
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x) * self.scale
+
+
+TORCH_KEYS = [  # a module's own parameters and buffers come before its children's
+    "scale",
+    "fc1.weight",
+    "fc1.bias",
+    "bn.weight",
+    "bn.bias",
+    "bn.running_mean",
+    "bn.running_var",
+    "bn.num_batches_tracked",
+    "blocks.0.weight",
+    "blocks.0.bias",
+    "head.1.weight",
+    "head.1.bias",
+]
