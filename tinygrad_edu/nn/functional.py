@@ -2,8 +2,8 @@
 
 A layer (``nn.Linear``) owns its parameters and calls one of these (``F.linear(x, w, b)``) with
 them. Where an op's backward teaches something it has its own Function in ops/ (softmax,
-layer_norm, batch_norm, conv2d and the pools, the losses); the rest are short compositions of Tensor ops, whose
-gradients then come for free.
+layer_norm, batch_norm, conv2d and the pools, the losses); the rest (linear, dropout, embedding,
+attention) are short compositions of Tensor ops, whose gradients then come for free.
 """
 
 from __future__ import annotations
