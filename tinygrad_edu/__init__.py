@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import kernels
+from . import kernels, optim
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .creation import (
     arange,
@@ -98,6 +98,7 @@ __all__ = [
     "linspace",
     "manual_seed",
     "no_grad",
+    "optim",
     "ones",
     "ones_like",
     "rand",
