@@ -202,6 +202,10 @@ class Optimizer(ABC):
 
         state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         for key, saved_state in state_dict["state"].items():
+            if int(key) not in param_of:
+                raise ValueError(
+                    f"load_state_dict: the saved state has an entry for parameter {key}, which no param group lists"
+                )
             p = param_of[int(key)]
             state[p] = {name: _to_parameter(value, p, name, int(key)) for name, value in saved_state.items()}
         new_groups = []
