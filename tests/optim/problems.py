@@ -34,9 +34,9 @@ class Quadratic:
         """g = Aθ − b + ξ_k for a flat θ."""
         return self.A @ theta - self.b + self.noise[k]
 
-    def params(self) -> list:
+    def params(self, device: str = "cpu") -> list:
         """Fresh tge parameters holding θ0."""
-        return [tge.tensor(p.copy(), requires_grad=True) for p in split(self.theta0)]
+        return [tge.tensor(p.copy(), requires_grad=True, device=device) for p in split(self.theta0)]
 
 
 def split(theta: np.ndarray) -> list[np.ndarray]:
@@ -61,7 +61,7 @@ def run_tge(make_opt, problem: Quadratic, steps: int | None = None, params=None,
     trajectory = []
     for k in range(start, start + (problem.steps if steps is None else steps)):
         for p, g in zip(params, split(problem.grad(flat(params), k))):
-            p.grad = tge.tensor(g.copy())
+            p.grad = tge.tensor(g.copy(), device=p.device)
         opt.step()
         trajectory.append(flat(params))
     return trajectory, params, opt

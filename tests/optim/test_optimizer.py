@@ -249,3 +249,26 @@ def test_errors_on_parameters():
         opt.step()
     with pytest.raises(TypeError, match="abstract"):
         optim.Optimizer([w], {"lr": 0.1})
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("make", MAKERS, ids=IDS)
+def test_cuda_parameters_follow_the_cpu_trajectory_and_resume(make):
+    problem = Quadratic(np.float64, seed=2, steps=6)
+    on_cpu, _, _ = run_tge(make, problem)
+    params = problem.params(device="cuda")
+    first, params, opt = run_tge(make, problem, steps=3, params=params)
+    assert all(p.device == "cuda" for p in params)
+    saved = opt.state_dict()
+    assert all(isinstance(v, np.ndarray) for s in saved["state"].values() for k, v in s.items() if k != "step")
+    resumed_opt = make(params)
+    resumed_opt.load_state_dict(saved)
+    assert all(
+        v.__class__.__module__.startswith("cupy")
+        for s in resumed_opt.state.values()
+        for k, v in s.items()
+        if k != "step"
+    )
+    rest, _, _ = run_tge(None, problem, steps=3, params=params, opt=resumed_opt, start=3)
+    for a, b in zip(first + rest, on_cpu):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
