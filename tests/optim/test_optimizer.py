@@ -194,6 +194,25 @@ def test_step_with_a_closure_returns_the_loss():
     assert w.item() == pytest.approx(3.0 - 0.25 * 6.0)
 
 
+def test_a_new_optimizer_is_one_update_method():
+    """The example of the module docstring: subclass Optimizer, write update()."""
+
+    class SignSGD(optim.Optimizer):
+        def __init__(self, params, lr=0.01):
+            super().__init__(params, dict(lr=lr))
+
+        def update(self, theta, g, state, group):
+            state["step"] = state.get("step", 0) + 1
+            theta -= group["lr"] * np.sign(g)
+
+    w = tge.tensor([1.0, 1.0, 1.0], requires_grad=True)
+    opt = SignSGD([w], lr=0.5)
+    w.grad = tge.tensor([2.0, -1e-3, 0.0])
+    opt.step()
+    np.testing.assert_array_equal(w.numpy(), [0.5, 1.5, 1.0])
+    assert opt.state_dict()["state"] == {0: {"step": 1}}
+
+
 # ---- errors that teach ---------------------------------------------------------------------------
 
 

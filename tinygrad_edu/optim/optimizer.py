@@ -10,7 +10,15 @@ step is::
 
 Each subclass writes its paper's update rule once, in ``update(theta, g, state, group)``, on
 plain arrays (NumPy or CuPy). ``theta`` *is* the parameter's array and is changed in place
-(``theta -= ...``), so a model that holds the parameter sees the new values.
+(``theta -= ...``), so a model that holds the parameter sees the new values. Your own optimizer
+is just that::
+
+    class SignSGD(optim.Optimizer):
+        def __init__(self, params, lr=0.01):
+            super().__init__(params, dict(lr=lr))
+
+        def update(self, theta, g, state, group):
+            theta -= group["lr"] * np.sign(g)      # θ ← θ − lr·sign(g)
 
 ``state_dict()`` uses PyTorch's layout, so a checkpoint reads the same in both libraries::
 

@@ -20,9 +20,11 @@ class SGD(Optimizer):
         g ← b         otherwise
         θ ← θ − lr·g
 
-    With μ = 0 this is plain gradient descent, θ ← θ − lr·g. Note that lr multiplies the whole
-    buffer, not (1 − μ)·g as in some textbooks (Sutskever et al. 2013 write v ← μ·v − lr·g;
-    the two agree while lr is constant). Nesterov needs μ > 0 and τ = 0.
+    With μ = 0 this is plain gradient descent, θ ← θ − lr·g. The learning rate sits outside the
+    buffer (b ← μ·b + g, θ ← θ − lr·b); Sutskever et al. (2013) put it inside (v ← μ·v − lr·g,
+    θ ← θ + v). Both take the same steps while lr is constant; when a scheduler changes lr, here
+    the new lr applies at once to the whole accumulated velocity. The Nesterov form g + μ·b is
+    Sutskever's look-ahead rewritten in the same variables (it needs μ > 0 and τ = 0).
     """
 
     def __init__(
