@@ -232,17 +232,15 @@ class Optimizer(ABC):
 
 
 def _check_parameter(p: Any, i: int) -> None:
-    """A parameter must be a leaf Tensor that requires grad; say how to fix it otherwise."""
+    """A parameter must be a leaf Tensor; say how to fix it otherwise.
+
+    A tensor that does not require grad is accepted, as in PyTorch: it never gets a gradient, so
+    step() skips it (that is how a frozen layer rides along in model.parameters()).
+    """
     if not isinstance(p, Tensor):
         raise TypeError(
             f"parameter {i} is a {type(p).__name__}, not a Tensor: optimizers update Tensors made with "
             "requires_grad=True (e.g. tge.randn(3, requires_grad=True) or an nn.Module's parameters())."
-        )
-    if not p.requires_grad:
-        raise ValueError(
-            f"parameter {i} (shape {p.shape}) does not require grad, so it would never get a gradient and never "
-            "move. Create it with requires_grad=True (or call p.requires_grad_()); to freeze part of a model, "
-            "pass only the trainable ones: [p for p in model.parameters() if p.requires_grad]."
         )
     if not p.is_leaf:
         raise ValueError(
