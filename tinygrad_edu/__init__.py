@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import kernels, nn
+from . import kernels, nn, optim
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .creation import (
     arange,
@@ -100,6 +100,7 @@ __all__ = [
     "manual_seed",
     "nn",
     "no_grad",
+    "optim",
     "ones",
     "ones_like",
     "profile",
