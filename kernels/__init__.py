@@ -20,6 +20,9 @@ these plain functions on arrays (never Tensors), so each file reads on its own:
         Mean over each window, padding counted as zeros in the window of KH·KW (PyTorch's default).
     avg_pool2d_backward(dy, x_shape, kernel, stride, padding) -> dx
 
+The conv and pool functions receive C-contiguous arrays (ops/conv.py makes them so) and return
+new arrays of their inputs' dtype.
+
 Choosing a backend: ``use("numba")`` (a plain call, or ``with use("numba"):`` to restore the
 previous one on exit), the environment variable ``TINYGRAD_EDU_KERNELS``, or ``--kernels`` on the
 command line. A backend that cannot run here raises ``KernelUnavailable`` saying why: there is

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import kernels
+from . import kernels, nn, optim
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .creation import (
     arange,
@@ -97,7 +97,9 @@ __all__ = [
     "kernels",
     "linspace",
     "manual_seed",
+    "nn",
     "no_grad",
+    "optim",
     "ones",
     "ones_like",
     "rand",
