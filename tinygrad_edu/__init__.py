@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import kernels
+from . import data, datasets, kernels, metrics
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .creation import (
     arange,
@@ -37,6 +37,7 @@ from .device import cuda_is_available
 from .gradcheck import GradcheckError, gradcheck
 from .ops.elementwise import unbroadcast
 from .random import manual_seed
+from .serialization import load, save
 from .tensor import Tensor
 from .tensor_shape import cat, stack, where
 
@@ -88,6 +89,8 @@ __all__ = [
     "arange",
     "cat",
     "cuda_is_available",
+    "data",
+    "datasets",
     "enable_grad",
     "eye",
     "full",
@@ -96,7 +99,9 @@ __all__ = [
     "is_grad_enabled",
     "kernels",
     "linspace",
+    "load",
     "manual_seed",
+    "metrics",
     "no_grad",
     "ones",
     "ones_like",
@@ -105,6 +110,7 @@ __all__ = [
     "randint",
     "randn",
     "randn_like",
+    "save",
     "stack",
     "tensor",
     "unbroadcast",
