@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import kernels, nn, optim
+from . import data, datasets, kernels, metrics, nn, optim
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .creation import (
     arange,
@@ -38,6 +38,7 @@ from .gradcheck import GradcheckError, gradcheck
 from .ops.elementwise import unbroadcast
 from .profile import profile
 from .random import manual_seed
+from .serialization import load, save
 from .tensor import Tensor
 from .tensor_shape import cat, stack, where
 
@@ -89,6 +90,8 @@ __all__ = [
     "arange",
     "cat",
     "cuda_is_available",
+    "data",
+    "datasets",
     "enable_grad",
     "eye",
     "full",
@@ -97,7 +100,9 @@ __all__ = [
     "is_grad_enabled",
     "kernels",
     "linspace",
+    "load",
     "manual_seed",
+    "metrics",
     "nn",
     "no_grad",
     "optim",
@@ -109,6 +114,7 @@ __all__ = [
     "randint",
     "randn",
     "randn_like",
+    "save",
     "stack",
     "tensor",
     "unbroadcast",
