@@ -36,6 +36,7 @@ from .creation import (
 from .device import cuda_is_available
 from .gradcheck import GradcheckError, gradcheck
 from .ops.elementwise import unbroadcast
+from .profile import profile
 from .random import manual_seed
 from .tensor import Tensor
 from .tensor_shape import cat, stack, where
@@ -102,6 +103,7 @@ __all__ = [
     "optim",
     "ones",
     "ones_like",
+    "profile",
     "rand",
     "rand_like",
     "randint",
