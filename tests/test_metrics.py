@@ -97,6 +97,15 @@ def test_accepts_tensors_and_logits():
     assert metrics.accuracy(np.array([1, 2]), [1, 3]) == 0.5
 
 
+def test_binary_columns_and_single_scores():
+    y = tge.tensor([[1.0], [0.0], [1.0], [1.0]])  # (N, 1) targets, as BCE wants them
+    probs = tge.tensor([[0.9], [0.2], [0.4], [0.7]])
+    assert metrics.accuracy(y, probs > 0.5) == 0.75
+    assert metrics.f1_score(y, probs > 0.5, average="binary") == pytest.approx(skm.f1_score([1, 0, 1, 1], [1, 0, 0, 1]))
+    with pytest.raises(ValueError, match=r"threshold it into labels first"):
+        metrics.accuracy([1, 0, 1, 1], probs)
+
+
 def test_errors():
     with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
         metrics.accuracy([0, 1, 2], [0, 1])
