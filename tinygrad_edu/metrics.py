@@ -15,8 +15,9 @@ Averages: "macro" is the plain mean over classes, "weighted" weights class k by 
 precision = micro recall = micro F1 = accuracy), None returns the per-class values, and
 "binary" returns the value of the class ``pos_label``.
 
-Inputs may be Tensors, NumPy arrays or lists of labels. When ``y_pred`` has one more dim than
-``y_true`` (scores or logits of shape (N, classes)), its argmax over the last dim is used.
+Inputs may be Tensors, NumPy arrays or lists of labels ((N, 1) columns are read as (N,)). When
+``y_pred`` has one more dim than ``y_true`` (scores or logits of shape (N, classes)), its argmax
+over the last dim is used.
 """
 
 from __future__ import annotations
@@ -33,11 +34,21 @@ def _labels(y: Any) -> np.ndarray:
     return np.asarray(y.numpy() if isinstance(y, Tensor) else y)
 
 
+def _flat(a: np.ndarray) -> np.ndarray:
+    """A single label or an (N, 1) column (as binary models give them) as a 1-D array."""
+    return a.reshape(-1) if a.ndim == 0 or (a.ndim == 2 and a.shape[1] == 1) else a
+
+
 def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
     t, p = _labels(y_true), _labels(y_pred)
     if p.ndim == t.ndim + 1:
+        if p.shape[-1] == 1:
+            raise ValueError(
+                f"metrics: y_pred has shape {p.shape}, one score per sample: threshold it into labels first, "
+                "e.g. (probs > 0.5) for sigmoid outputs or (logits > 0) for raw scores"
+            )
         p = p.argmax(axis=-1)  # scores or logits → the predicted class
-    t, p = t.reshape(-1) if t.ndim == 0 else t, p.reshape(-1) if p.ndim == 0 else p
+    t, p = _flat(t), _flat(p)
     if t.shape != p.shape or t.ndim != 1:
         raise ValueError(f"metrics: y_true {t.shape} and y_pred {p.shape} must be 1-D with one label per sample")
     return t, p
