@@ -34,8 +34,10 @@ def as_array(data: Any, dtype: Any = None, device: str | None = None) -> Any:
     """
     if isinstance(data, Tensor):
         data = data.array
-    if hasattr(data, "__cuda_array_interface__") or isinstance(data, np.ndarray | np.generic):
+    if hasattr(data, "__cuda_array_interface__") or isinstance(data, np.ndarray):
         array = data
+    elif isinstance(data, np.generic):  # a NumPy scalar (np.float64(1.5)) keeps its dtype, as a 0-d array
+        array = np.asarray(data)
     else:
         array = np.asarray(data)
         if array.dtype == np.float64 and dtype is None:
@@ -72,7 +74,13 @@ class Tensor(TensorOps):
 
     @classmethod
     def _wrap(cls, array: Any, device: str | None = None, requires_grad: bool = False) -> Tensor:
-        """A Tensor around an existing array, with no checks or copies (used by the ops)."""
+        """A Tensor around an existing array, with no checks or copies (used by the ops).
+
+        NumPy turns 0-d results into scalars (``np.exp(np.asarray(1.0))`` is an ``np.float64``);
+        those become 0-d arrays again, so that in-place updates such as ``x.grad.zero_()`` work.
+        """
+        if isinstance(array, np.generic):
+            array = np.asarray(array)
         t = cls.__new__(cls)
         t.array, t.grad, t._ctx, t._retains_grad, t._requires_grad = array, None, None, False, requires_grad
         return t
