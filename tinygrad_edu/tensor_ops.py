@@ -47,6 +47,16 @@ def operands(x: Any, y: Any) -> tuple[Any, Any]:
     return (c, t) if swap else (t, c)
 
 
+def _single_axis(dim: Any, ndim: int, op: str) -> int | None:
+    """The one axis that max(dim) / argmax / softmax work along (None for a 0-d tensor)."""
+    if isinstance(dim, tuple | list):
+        raise TypeError(
+            f"{op}: dim must be a single int, got {dim!r}; to reduce over several dims use amax / amin / logsumexp"
+        )
+    axes = R.normalize_dims(dim, ndim, op)
+    return axes[0] if axes else None
+
+
 def _array(v: Any) -> Any:
     return v.array if isinstance(v, TensorOps) else v
 
@@ -82,7 +92,8 @@ class TensorOps(TensorShape):
 
     def __pow__(self, exponent: Any) -> Any:
         if isinstance(exponent, int | float) and not isinstance(exponent, bool):
-            return E.PowScalar.apply(self if self.dtype.kind in "fc" else self.float(), exponent)
+            as_float = isinstance(exponent, float) and self.dtype.kind not in "fc"  # int ** 0.5 is float32
+            return E.PowScalar.apply(self.float() if as_float else self, exponent)
         return E.Pow.apply(*operands(self, exponent))
 
     def __rpow__(self, base: Any) -> Any:
@@ -242,7 +253,9 @@ class TensorOps(TensorShape):
             return self.maximum(dim)
         if dim is None:
             return self.amax()
-        (axis,) = R.normalize_dims(dim, self.ndim, "max") or (0,)
+        axis = _single_axis(dim, self.ndim, "max")
+        if self.ndim == 0:  # a 0-d tensor is its own maximum, at index 0 (as in PyTorch)
+            return R.MaxResult(self.clone(), self.argmax(dim))
         indices = self.argmax(axis, keepdim=True)
         values = Gather.apply(self, axis, indices.array)
         if not keepdim and self.ndim > 0:
@@ -264,7 +277,7 @@ class TensorOps(TensorShape):
         if dim is None:
             i = xp.asarray(self.array.argmax(), dtype=np.int64)
             return self._wrap(i.reshape((1,) * self.ndim) if keepdim else i)
-        (axis,) = R.normalize_dims(dim, self.ndim, "argmax") or (0,)
+        axis = _single_axis(dim, self.ndim, "argmax")
         if self.ndim == 0:
             return self._wrap(xp.zeros((), dtype=np.int64))
         i = self.array.argmax(axis=axis).astype(np.int64, copy=False)
@@ -280,13 +293,13 @@ class TensorOps(TensorShape):
 
     def softmax(self, dim: int) -> Any:
         """e^xᵢ / Σⱼ e^xⱼ along ``dim`` (ops.reduce.Softmax)."""
-        (axis,) = R.normalize_dims(dim, max(self.ndim, 1), "softmax")
-        return R.Softmax.apply(self, axis if self.ndim else None)
+        axis = _single_axis(dim, self.ndim, "softmax")
+        return R.Softmax.apply(self, axis)
 
     def log_softmax(self, dim: int) -> Any:
         """xᵢ − log Σⱼ e^xⱼ along ``dim`` (ops.reduce.LogSoftmax)."""
-        (axis,) = R.normalize_dims(dim, max(self.ndim, 1), "log_softmax")
-        return R.LogSoftmax.apply(self, axis if self.ndim else None)
+        axis = _single_axis(dim, self.ndim, "log_softmax")
+        return R.LogSoftmax.apply(self, axis)
 
     def any(self) -> Any:
         """True if any element is nonzero (a bool tensor)."""
