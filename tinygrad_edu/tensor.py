@@ -166,6 +166,12 @@ class Tensor(TensorOps):
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
+    def __iter__(self) -> Any:
+        """The sub-tensors along dim 0 (each in the graph, like ``x[i]``)."""
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor: use .item() for its number")
+        return (self[i] for i in range(self.shape[0]))
+
     # ---- conversion --------------------------------------------------------------------------
 
     def numpy(self) -> np.ndarray:

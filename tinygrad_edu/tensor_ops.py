@@ -120,9 +120,13 @@ class TensorOps(TensorShape):
         return self._wrap(getattr(array_module(self.device), fn)(_array(x), _array(y)))
 
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        if other is None:  # `x.grad == None` is plain False, as in PyTorch
+            return False
         return self._compare(other, "equal")
 
     def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        if other is None:
+            return True
         return self._compare(other, "not_equal")
 
     def __lt__(self, other: Any) -> Any:
