@@ -96,8 +96,12 @@ def rand(*shape: Any, dtype: Any = None, device: str = "cpu", requires_grad: boo
     return _make(generator().random(shape_args(shape)), dtype, device, requires_grad)
 
 
-def randint(low: int, high: int, size: Any, dtype: Any = None, device: str = "cpu") -> Tensor:
-    """Integers drawn uniformly from [low, high), int64."""
+def randint(low: int, high: Any = None, size: Any = None, dtype: Any = None, device: str = "cpu") -> Tensor:
+    """Integers drawn uniformly from [low, high), int64: ``randint(0, 10, (3,))`` or ``randint(10, (3,))``."""
+    if size is None:
+        if high is None:
+            raise TypeError("randint: give a size, e.g. tge.randint(0, 10, (3,)) or tge.randint(10, (3,))")
+        low, high, size = 0, low, high  # PyTorch's randint(high, size)
     size = (size,) if isinstance(size, int) else tuple(size)
     return _make(generator().integers(low, high, size), dtype or np.int64, device, False)
 
