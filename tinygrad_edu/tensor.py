@@ -399,7 +399,12 @@ class Tensor(TensorOps):
     # ---- printing ----------------------------------------------------------------------------
 
     def __repr__(self) -> str:
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", precision=4)
+        a = self.numpy()
+        # PyTorch's style: whole numbers print as "1.", anything else with 4 decimals ("1.5000")
+        finite = a[np.isfinite(a)] if a.dtype.kind == "f" else a
+        fixed = a.dtype.kind == "f" and bool(np.any(finite != np.round(finite)))
+        mode = "fixed" if fixed else "maxprec"
+        body = np.array2string(a, separator=", ", prefix="tensor(", precision=4, floatmode=mode)
         extras = []
         if self.dtype not in (np.float32, np.int64, np.bool_):
             extras.append(f"dtype={self.dtype}")
