@@ -19,6 +19,7 @@ from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .creation import (
     arange,
     eye,
+    from_numpy,
     full,
     full_like,
     linspace,
@@ -37,7 +38,7 @@ from .device import cuda_is_available
 from .gradcheck import GradcheckError, gradcheck
 from .ops.elementwise import unbroadcast
 from .random import manual_seed
-from .tensor import Tensor
+from .tensor import Tensor, is_tensor
 from .tensor_shape import cat, stack, where
 
 __version__ = "0.1.0"
@@ -61,6 +62,7 @@ tanh, sigmoid, relu, pow, clamp, clip = (
     Tensor.clip,
 )  # noqa: A001
 maximum, minimum, square, neg = Tensor.maximum, Tensor.minimum, Tensor.square, Tensor.neg
+add, sub, mul, div, numel = Tensor.add, Tensor.sub, Tensor.mul, Tensor.div, Tensor.numel
 sum, mean, var, std = Tensor.sum, Tensor.mean, Tensor.var, Tensor.std  # noqa: A001
 max, min, amax, amin, argmax, argmin = (
     Tensor.max,
@@ -90,10 +92,12 @@ __all__ = [
     "cuda_is_available",
     "enable_grad",
     "eye",
+    "from_numpy",
     "full",
     "full_like",
     "gradcheck",
     "is_grad_enabled",
+    "is_tensor",
     "kernels",
     "linspace",
     "manual_seed",

@@ -28,6 +28,13 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: st
     return Tensor(copied, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor that shares memory with a NumPy array (no copy, dtype kept), as ``torch.from_numpy``."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a NumPy array, got {type(array).__name__}; use tge.tensor(data)")
+    return Tensor(array)
+
+
 def _make(array: np.ndarray, dtype: Any, device: str, requires_grad: bool) -> Tensor:
     array = array.astype(DEFAULT_FLOAT if dtype is None else as_dtype(dtype), copy=False)
     return Tensor(to_device(array, check_device(device)), requires_grad=requires_grad)

@@ -417,6 +417,11 @@ class Tensor(TensorOps):
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
 
+def is_tensor(obj: Any) -> bool:
+    """True if ``obj`` is a tinygrad_edu Tensor (``torch.is_tensor``)."""
+    return isinstance(obj, Tensor)
+
+
 def _index_arrays(index: Any) -> Any:
     """Replace Tensors inside an index by their arrays (x[idx] with idx a Tensor)."""
     if isinstance(index, Tensor):

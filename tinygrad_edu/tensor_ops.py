@@ -192,6 +192,22 @@ class TensorOps(TensorShape):
         """−x."""
         return E.Neg.apply(self)
 
+    def add(self, other: Any, alpha: float = 1) -> Any:
+        """x + alpha · other (``torch.add``)."""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, alpha: float = 1) -> Any:
+        """x − alpha · other (``torch.sub``)."""
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self, other: Any) -> Any:
+        """x · other (``torch.mul``)."""
+        return self * other
+
+    def div(self, other: Any) -> Any:
+        """x / other (``torch.div``)."""
+        return self / other
+
     def square(self) -> Any:
         """x² (a PowScalar)."""
         return self**2
