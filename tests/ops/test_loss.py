@@ -278,9 +278,7 @@ def test_cross_entropy_refuses_float_targets_and_says_what_to_do():
 
 
 def test_out_of_range_class_index():
-    with pytest.raises(
-        IndexError, match=r"target holds class 3, but the logits have 3 classes \(valid targets: 0..2"
-    ):
+    with pytest.raises(IndexError, match=r"target holds class 3, but the logits have 3 classes \(valid targets: 0..2"):
         cross_entropy(tge.zeros(2, 3), tge.tensor([0, 3]))
     with pytest.raises(IndexError, match="target holds class -1"):
         nll_loss(tge.zeros(2, 3), tge.tensor([-1, 0]))
