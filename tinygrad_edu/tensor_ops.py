@@ -36,15 +36,36 @@ def constant(value: Any, like: Any) -> Any:
 
 
 def operands(x: Any, y: Any) -> tuple[Any, Any]:
-    """Make the two sides of a binary op fit: Tensors pass, anything else becomes a constant array."""
-    if isinstance(x, TensorOps) and isinstance(y, TensorOps):
-        return x, y
-    swap = not isinstance(x, TensorOps)
-    t, other = (y, x) if swap else (x, y)
-    if isinstance(other, float) and t.dtype.kind not in "fc":
-        t = t.float()  # an int tensor times 0.5 is float32, as in PyTorch
-    c = constant(other, t)
-    return (c, t) if swap else (t, c)
+    """Make the two sides of a binary op fit: Tensors pass, anything else becomes a constant array.
+
+    Mixed kinds follow PyTorch, not NumPy: an integer or bool side takes the floating side's dtype,
+    so int64 labels times float32 weights stay float32 (NumPy alone would give float64).
+    """
+    if not (isinstance(x, TensorOps) and isinstance(y, TensorOps)):
+        swap = not isinstance(x, TensorOps)
+        t, other = (y, x) if swap else (x, y)
+        if isinstance(other, float) and t.dtype.kind not in "fc":
+            t = t.float()  # an int tensor times 0.5 is float32, as in PyTorch
+        c = constant(other, t)
+        x, y = (c, t) if swap else (t, c)
+    x_float, y_float = x.dtype.kind in "fc", y.dtype.kind in "fc"
+    if x_float and not y_float:
+        y = _cast(y, x.dtype)
+    elif y_float and not x_float:
+        x = _cast(x, y.dtype)
+    return x, y
+
+
+def _cast(v: Any, dtype: Any) -> Any:
+    return v.to(dtype) if isinstance(v, TensorOps) else v.astype(dtype)
+
+
+def _float_operands(x: Any, y: Any) -> tuple[Any, Any]:
+    """True division of two integer sides is float32 (7 / 2 = 3.5), as in PyTorch."""
+    x, y = operands(x, y)
+    if x.dtype.kind not in "fc" and y.dtype.kind not in "fc":
+        x, y = _cast(x, np.float32), _cast(y, np.float32)
+    return x, y
 
 
 def _single_axis(dim: Any, ndim: int, op: str) -> int | None:
@@ -85,10 +106,10 @@ class TensorOps(TensorShape):
         return E.Mul.apply(*operands(other, self))
 
     def __truediv__(self, other: Any) -> Any:
-        return E.Div.apply(*operands(self, other))
+        return E.Div.apply(*_float_operands(self, other))
 
     def __rtruediv__(self, other: Any) -> Any:
-        return E.Div.apply(*operands(other, self))
+        return E.Div.apply(*_float_operands(other, self))
 
     def __pow__(self, exponent: Any) -> Any:
         if isinstance(exponent, int | float) and not isinstance(exponent, bool):
