@@ -48,6 +48,21 @@ def test_dtype_argument_forms():
         tge.tensor([1.0], dtype="floaty")
 
 
+def test_mixed_dtypes_promote_like_pytorch():
+    i, f32, f64 = tge.arange(3), tge.ones(3), tge.ones(3, dtype=tge.float64)
+    assert (i * f32).dtype == np.float32 and (f32 + i).dtype == np.float32  # NumPy alone would say float64
+    assert (f32 * tge.tensor([True, False, True])).dtype == np.float32
+    assert (f64 - i).dtype == np.float64 and (f32 * f64).dtype == np.float64
+    assert (f32 * np.array([1, 2, 3])).dtype == np.float32
+    assert (i / 2).dtype == np.float32 and (i / 2).tolist() == [0.0, 0.5, 1.0]  # true division of ints
+    assert (7 / tge.arange(1, 3)).tolist() == [7.0, 3.5] and (i / i[:1] + 1).dtype == np.float32
+    assert (i * 2).dtype == np.int64 and (i + i).dtype == np.int64 and (i**2).dtype == np.int64
+    assert (i * 0.5).dtype == np.float32 and tge.arange(4).mean().item() == 1.5
+    w = tge.ones(3, requires_grad=True)
+    (w * i).sum().backward()  # an integer side never needs a gradient
+    assert w.grad.tolist() == [0.0, 1.0, 2.0] and w.grad.dtype == np.float32
+
+
 def test_bad_data_is_refused():
     with pytest.raises(TypeError, match="cannot make a tensor from str data"):
         tge.tensor("abc")
