@@ -173,17 +173,21 @@ class TensorOps(TensorShape):
 
     # ---- elementwise functions ---------------------------------------------------------------
 
+    def _floating(self) -> Any:
+        """Self, or a float32 copy of an integer/bool tensor: exp, sigmoid, softmax... of ints are float32."""
+        return self if self.dtype.kind in "fc" else self.float()
+
     def exp(self) -> Any:
         """eˣ (ops.elementwise.Exp)."""
-        return E.Exp.apply(self)
+        return E.Exp.apply(self._floating())
 
     def log(self) -> Any:
         """ln x (ops.elementwise.Log)."""
-        return E.Log.apply(self)
+        return E.Log.apply(self._floating())
 
     def sqrt(self) -> Any:
         """√x (ops.elementwise.Sqrt)."""
-        return E.Sqrt.apply(self)
+        return E.Sqrt.apply(self._floating())
 
     def abs(self) -> Any:
         """|x| (ops.elementwise.Abs)."""
@@ -191,19 +195,19 @@ class TensorOps(TensorShape):
 
     def sin(self) -> Any:
         """sin x (ops.elementwise.Sin)."""
-        return E.Sin.apply(self)
+        return E.Sin.apply(self._floating())
 
     def cos(self) -> Any:
         """cos x (ops.elementwise.Cos)."""
-        return E.Cos.apply(self)
+        return E.Cos.apply(self._floating())
 
     def tanh(self) -> Any:
         """tanh x (ops.elementwise.Tanh)."""
-        return E.Tanh.apply(self)
+        return E.Tanh.apply(self._floating())
 
     def sigmoid(self) -> Any:
         """1 / (1 + e^−x), computed without overflow (ops.elementwise.Sigmoid)."""
-        return E.Sigmoid.apply(self)
+        return E.Sigmoid.apply(self._floating())
 
     def relu(self) -> Any:
         """max(x, 0) (ops.elementwise.ReLU)."""
@@ -330,17 +334,17 @@ class TensorOps(TensorShape):
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Any:
         """log Σ eˣ over ``dim``, without overflow (ops.reduce.LogSumExp)."""
-        return R.LogSumExp.apply(self, R.normalize_dims(dim, self.ndim, "logsumexp"), keepdim)
+        return R.LogSumExp.apply(self._floating(), R.normalize_dims(dim, self.ndim, "logsumexp"), keepdim)
 
     def softmax(self, dim: int) -> Any:
         """e^xᵢ / Σⱼ e^xⱼ along ``dim`` (ops.reduce.Softmax)."""
         axis = _single_axis(dim, self.ndim, "softmax")
-        return R.Softmax.apply(self, axis)
+        return R.Softmax.apply(self._floating(), axis)
 
     def log_softmax(self, dim: int) -> Any:
         """xᵢ − log Σⱼ e^xⱼ along ``dim`` (ops.reduce.LogSoftmax)."""
         axis = _single_axis(dim, self.ndim, "log_softmax")
-        return R.LogSoftmax.apply(self, axis)
+        return R.LogSoftmax.apply(self._floating(), axis)
 
     def any(self) -> Any:
         """True if any element is nonzero (a bool tensor)."""

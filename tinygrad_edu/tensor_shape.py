@@ -43,6 +43,8 @@ class TensorShape:
         if self.ndim == 0:
             return self.reshape(1)
         s, e = _axis(start_dim, self.ndim, "flatten"), _axis(end_dim, self.ndim, "flatten")
+        if s > e:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (shape {self.shape})")
         return self.reshape(*self.shape[:s], -1, *self.shape[e + 1 :])
 
     def squeeze(self, dim: Any = None) -> Any:
@@ -96,6 +98,8 @@ class TensorShape:
         new = len(sizes) - self.ndim
         if new < 0:
             raise ValueError(f"expand: cannot expand shape {self.shape} to fewer dims {sizes}")
+        if any(n == -1 for n in sizes[:new]):
+            raise ValueError(f"expand: {sizes} puts -1 in a new leading dim; -1 only keeps an existing size")
         shape = []
         for i, n in enumerate(sizes):
             old = self.shape[i - new] if i >= new else 1
