@@ -63,6 +63,15 @@ def test_mixed_dtypes_promote_like_pytorch():
     assert w.grad.tolist() == [0.0, 1.0, 2.0] and w.grad.dtype == np.float32
 
 
+def test_float_functions_of_integer_tensors_are_float32():
+    i = tge.tensor([1, 2])
+    for y in (i.exp(), i.log(), i.sqrt(), i.sin(), i.cos(), i.tanh(), i.sigmoid(), i.softmax(0), i.log_softmax(0)):
+        assert y.dtype == np.float32
+    assert i.sigmoid().numpy() == pytest.approx([0.7310586, 0.8807971])  # not truncated to ints
+    assert i.logsumexp(0).dtype == np.float32
+    assert i.abs().dtype == np.int64 and i.relu().dtype == np.int64 and i.clamp(0, 1).dtype == np.int64
+
+
 def test_bad_data_is_refused():
     with pytest.raises(TypeError, match="cannot make a tensor from str data"):
         tge.tensor("abc")

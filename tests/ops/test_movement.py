@@ -359,3 +359,7 @@ def test_errors_name_the_op_and_the_shapes():
         x.gather(1, tge.tensor([[0], [1], [2]]))
     with pytest.raises(IndexError, match="unsqueeze: dim 4 is out of range"):
         x.unsqueeze(4)
+    with pytest.raises(ValueError, match=r"expand: \(-1, 2, 3\) puts -1 in a new leading dim"):
+        x.expand(-1, 2, 3)
+    with pytest.raises(ValueError, match=r"flatten: start_dim 1 comes after end_dim 0"):
+        x.flatten(1, 0)
