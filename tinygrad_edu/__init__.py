@@ -19,6 +19,7 @@ from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .creation import (
     arange,
     eye,
+    from_numpy,
     full,
     full_like,
     linspace,
@@ -39,7 +40,7 @@ from .ops.elementwise import unbroadcast
 from .profile import profile
 from .random import manual_seed
 from .serialization import load, save
-from .tensor import Tensor
+from .tensor import Tensor, is_tensor
 from .tensor_shape import cat, stack, where
 
 __version__ = "0.1.0"
@@ -63,6 +64,7 @@ tanh, sigmoid, relu, pow, clamp, clip = (
     Tensor.clip,
 )  # noqa: A001
 maximum, minimum, square, neg = Tensor.maximum, Tensor.minimum, Tensor.square, Tensor.neg
+add, sub, mul, div, numel = Tensor.add, Tensor.sub, Tensor.mul, Tensor.div, Tensor.numel
 sum, mean, var, std = Tensor.sum, Tensor.mean, Tensor.var, Tensor.std  # noqa: A001
 max, min, amax, amin, argmax, argmin = (
     Tensor.max,
@@ -94,10 +96,12 @@ __all__ = [
     "datasets",
     "enable_grad",
     "eye",
+    "from_numpy",
     "full",
     "full_like",
     "gradcheck",
     "is_grad_enabled",
+    "is_tensor",
     "kernels",
     "linspace",
     "load",
