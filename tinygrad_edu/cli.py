@@ -177,11 +177,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     model, task, _ = load_model(args.checkpoint)
     if args.input:
-        x = task.preprocess(_read_inputs(Path(args.input)))
+        x = _read_inputs(Path(args.input))
         if x.shape[1:] != task.input_shape and x.reshape(len(x), -1).shape[1] == int(np.prod(task.input_shape)):
             x = x.reshape(len(x), *task.input_shape)  # flat rows of image pixels
         if x.shape[1:] != task.input_shape:
             raise CLIError(f"the model expects samples of shape {task.input_shape}, the input has {x.shape[1:]}")
+        x = task.preprocess(x)  # the training set's normalisation
         truth = None
     else:
         x, truth = task.test[0][: args.samples], task.test[1][: args.samples]

@@ -91,13 +91,11 @@ def _images(ds: Any) -> tuple[np.ndarray, np.ndarray]:
 def _normalisation(dataset: str, x_train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and std to subtract and divide by, from the training part only.
 
-    Tables: per feature (a feature with σ = 0 is left unscaled). Grey images: one mean and σ for
-    all pixels. Colour images: one per channel. The 8×8 digits stay as they are, in [0, 1].
+    Tables, and the 8×8 digits (whose 64 pixels are read like 64 features): per feature, so a
+    feature with σ = 0 (a corner pixel that is always blank) is left unscaled. Larger grey images:
+    one mean and σ for all pixels. Colour images: one per channel.
     """
-    shape = (1,) * (x_train.ndim - 1)
-    if dataset == "digits":
-        return np.zeros(shape, np.float32), np.ones(shape, np.float32)
-    if x_train.ndim == 2:
+    if x_train.ndim == 2 or dataset == "digits":
         mean, std = x_train.mean(axis=0), x_train.std(axis=0)
     else:
         per_channel = (0, 2, 3) if x_train.shape[1] > 1 else (0, 1, 2, 3)
