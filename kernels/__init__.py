@@ -21,7 +21,7 @@ these plain functions on arrays (never Tensors), so each file reads on its own:
     avg_pool2d_backward(dy, x_shape, kernel, stride, padding) -> dx
 
 The conv and pool functions receive C-contiguous arrays (ops/conv.py makes them so) and return
-new arrays of their inputs' dtype.
+arrays of their inputs' dtype that share no memory with the inputs (the op may write into them).
 
 Choosing a backend: ``use("numba")`` (a plain call, or ``with use("numba"):`` to restore the
 previous one on exit), the environment variable ``TINYGRAD_EDU_KERNELS``, or ``--kernels`` on the
@@ -58,6 +58,7 @@ class KernelUnavailable(RuntimeError):
 
 _loaded: dict[str, ModuleType] = {}
 _current: ModuleType | None = None
+_instrument: Any = None  # while tinygrad_edu.profile records: a function giving a timed view of a backend
 
 
 def get(name: str) -> ModuleType:
@@ -69,15 +70,23 @@ def get(name: str) -> ModuleType:
             module = importlib.import_module(f"{__name__}.{_MODULES[name]}")
         except ImportError as e:
             raise KernelUnavailable(
-                f"kernel backend {name!r} cannot be imported here ({e}). "
-                + ("Install it with: pip install numba" if name == "numba" else "")
-                + ("It needs CuPy and an NVIDIA GPU: pip install -e '.[cuda]'" if name == "cupy" else "")
+                f"kernel backend {name!r} cannot be imported here ({e}). " + _install_hint(name, e)
             ) from e
         check = getattr(module, "check_available", None)
         if check is not None:
             check()  # raises KernelUnavailable with the reason (e.g. no GPU)
         _loaded[name] = module
     return _loaded[name]
+
+
+def _install_hint(name: str, error: ImportError) -> str:
+    """What to install, when the missing module is a third-party package (not our own file)."""
+    missing = (error.name or "").split(".")[0]
+    if missing == "numba":
+        return "Install it with: pip install numba"
+    if missing in ("cupy", "cupyx"):
+        return "It needs CuPy and an NVIDIA GPU: pip install -e '.[cuda]'"
+    return ""
 
 
 def available() -> list[str]:
@@ -138,4 +147,4 @@ def for_device(device: str, op: str) -> ModuleType:
             f"but the tensors are on {device!r}. Turn one knob: {fix}, or move the tensors with "
             f".to({DEVICE[backend.name]!r})."
         )
-    return backend
+    return backend if _instrument is None else _instrument(backend)

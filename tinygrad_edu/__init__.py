@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import kernels
+from . import kernels, nn, optim
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .creation import (
     arange,
@@ -36,6 +36,7 @@ from .creation import (
 from .device import cuda_is_available
 from .gradcheck import GradcheckError, gradcheck
 from .ops.elementwise import unbroadcast
+from .profile import profile
 from .random import manual_seed
 from .tensor import Tensor
 from .tensor_shape import cat, stack, where
@@ -97,9 +98,12 @@ __all__ = [
     "kernels",
     "linspace",
     "manual_seed",
+    "nn",
     "no_grad",
+    "optim",
     "ones",
     "ones_like",
+    "profile",
     "rand",
     "rand_like",
     "randint",

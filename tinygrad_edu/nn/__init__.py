@@ -1,1 +1,62 @@
-"""Neural-network building blocks: Module, layers, functional forms and initialisation."""
+"""Neural-network building blocks: Module, layers, functional forms and initialisation, with PyTorch's names.
+
+    from tinygrad_edu import nn
+    import tinygrad_edu.nn.functional as F
+
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+    loss = nn.CrossEntropyLoss()(model(x), y)
+
+Where things are: module.py (Module), parameter.py, container.py (Sequential, ModuleList),
+linear.py (Identity, Flatten, Linear, Embedding), conv.py (Conv2d, MaxPool2d, AvgPool2d),
+activation.py, dropout.py, normalization.py (BatchNorm1d/2d, LayerNorm), attention.py
+(MultiheadAttention, Transformer encoder), loss.py, functional.py (F), init.py (nn.init),
+utils.py (gradient clipping).
+"""
+
+from . import functional, init, utils
+from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .attention import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
+from .container import ModuleList, Sequential
+from .conv import AvgPool2d, Conv2d, MaxPool2d
+from .dropout import Dropout
+from .linear import Embedding, Flatten, Identity, Linear
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .module import Module
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .parameter import Parameter
+
+__all__ = [
+    "AvgPool2d",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "GELU",
+    "Identity",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "MaxPool2d",
+    "Module",
+    "ModuleList",
+    "MultiheadAttention",
+    "NLLLoss",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
+    "functional",
+    "init",
+    "utils",
+]

@@ -1,0 +1,136 @@
+"""Layers on images: Conv2d and the pools MaxPool2d, AvgPool2d (the math is in ops/conv.py).
+
+Images are (N, C, H, W). A convolution slides F filters of shape (C, KH, KW) over the image
+and gives (N, F, OH, OW), OH = (H + 2·padding − KH) // stride + 1; a pool keeps the max or
+the mean of each window, channel by channel, and learns nothing.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..tensor import Tensor
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+IntOrPair = int | tuple[int, int]
+
+
+def _pair(value: IntOrPair) -> tuple[int, int]:
+    return tuple(value) if isinstance(value, tuple | list) else (value, value)  # type: ignore[return-value]
+
+
+class Conv2d(Module):
+    """2-D convolution: ``weight`` (out_channels, in_channels, KH, KW) and ``bias`` (out_channels,).
+
+    ``stride`` and ``padding`` are an int or a pair (along H, along W); ``padding`` may also be
+    "valid" (no padding) or "same" (output as large as the input: stride 1 and odd kernels only).
+    Initialised as PyTorch: kaiming_uniform_(a=√5), so W ~ U(±1/√fan_in) with fan_in = C·KH·KW,
+    and the bias from the same range.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: IntOrPair,
+        stride: IntOrPair = 1,
+        padding: IntOrPair | str = 0,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
+        self.padding = padding if isinstance(padding, str) else _pair(padding)
+        self._padding = self._numeric_padding()
+        self.weight = Parameter(np.empty((out_channels, in_channels, *self.kernel_size), dtype=np.float32))
+        if bias:
+            self.bias = Parameter(np.empty(out_channels, dtype=np.float32))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def _numeric_padding(self) -> tuple[int, int]:
+        """Padding "valid" → (0, 0); "same" → (KH // 2, KW // 2), which keeps H and W for odd kernels at stride 1."""
+        if not isinstance(self.padding, str):
+            return self.padding
+        if self.padding == "valid":
+            return (0, 0)
+        if self.padding == "same":
+            if self.stride != (1, 1) or any(k % 2 == 0 for k in self.kernel_size):
+                raise ValueError(
+                    f"Conv2d: padding='same' needs stride 1 and odd kernel sizes here, got "
+                    f"kernel_size={self.kernel_size}, stride={self.stride}; give the padding as numbers instead"
+                )
+            return (self.kernel_size[0] // 2, self.kernel_size[1] // 2)
+        raise ValueError(f"Conv2d: padding must be an int, a pair, 'valid' or 'same', got {self.padding!r}")
+
+    def reset_parameters(self) -> None:
+        """Draw fresh initial values (PyTorch's defaults)."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Tensor) -> Tensor:
+        """x (N, in_channels, H, W) → (N, out_channels, OH, OW)."""
+        if input.ndim == 4 and input.shape[1] != self.in_channels:
+            raise ValueError(
+                f"Conv2d({self.in_channels}, {self.out_channels}): input of shape {input.shape} has "
+                f"{input.shape[1]} channels in dim 1, expected in_channels={self.in_channels}"
+            )
+        return F.conv2d(input, self.weight, self.bias, self.stride, self._padding)
+
+    def extra_repr(self) -> str:
+        """The settings repr shows inside the parentheses."""
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        return s if self.bias is not None else s + ", bias=False"
+
+
+class MaxPool2d(Module):
+    """The largest value of each kernel_size window, per channel; ``stride`` defaults to ``kernel_size``.
+
+    Only the winner of each window receives the gradient.
+    """
+
+    def __init__(self, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+
+    def forward(self, input: Tensor) -> Tensor:
+        """x (N, C, H, W) → (N, C, OH, OW)."""
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self) -> str:
+        """The settings repr shows inside the parentheses."""
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(Module):
+    """The mean of each kernel_size window, per channel (padding counts as zeros).
+
+    ``stride`` defaults to ``kernel_size``. Every element of a window receives 1/(KH·KW) of the window's gradient.
+    """
+
+    def __init__(self, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+
+    def forward(self, input: Tensor) -> Tensor:
+        """x (N, C, H, W) → (N, C, OH, OW)."""
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self) -> str:
+        """The settings repr shows inside the parentheses."""
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

@@ -1,0 +1,235 @@
+"""Learning-rate schedulers: change each param group's ``lr`` as training goes on, as PyTorch's do.
+
+Call ``scheduler.step()`` once per epoch, after that epoch's ``optimizer.step()`` calls::
+
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=30, gamma=0.1)
+    for epoch in range(100):
+        train_one_epoch(model, opt)          # many opt.step()
+        sched.step()                         # epoch t → t + 1: lr changes here
+        print(sched.get_last_lr())
+
+Building a scheduler records each group's starting lr as ``group["initial_lr"]`` (η_0) and sets
+epoch t = 0. Like PyTorch's, StepLR, ExponentialLR and CosineAnnealingLR are *chainable*: each
+``step()`` computes the new lr from the current ``group["lr"]`` (η_t from η_{t−1}), so two
+schedulers on one optimizer compose, and an lr you change by hand is carried forward. The values
+equal the closed forms in the docstrings. `ReduceLROnPlateau` instead watches a metric:
+``sched.step(val_loss)``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .optimizer import Optimizer
+
+
+class LRScheduler:
+    """Base class: keeps ``last_epoch`` (t), ``base_lrs`` (η_0 per group) and sets ``group["lr"]`` each step."""
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(
+                f"{type(self).__name__} needs an optimizer (e.g. optim.SGD), got {type(optimizer).__name__}"
+            )
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = -1
+        self.step()  # epoch 0: the lrs stay at η_0
+
+    def get_lr(self) -> list[float]:
+        """The lr of each group for epoch ``self.last_epoch``, from the current ``group["lr"]``."""
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    def step(self) -> None:
+        """Advance one epoch (t ← t + 1) and write the new lr into every param group."""
+        self.last_epoch += 1
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        """The lr of each param group as set by the last ``step()``."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything but the optimizer (epoch, base lrs, settings), to save with a checkpoint."""
+        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a ``state_dict()`` (the optimizer's own state is loaded separately)."""
+        self.__dict__.update(_as_python(state_dict))
+
+
+class StepLR(LRScheduler):
+    """Multiply the lr by γ every ``step_size`` epochs.
+
+    η_t = η_0 · γ^⌊t / step_size⌋, computed as: η_t = γ·η_{t−1} when t is a multiple of
+    step_size, else η_t = η_{t−1}.
+    """
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        if int(step_size) != step_size or step_size < 1:
+            raise ValueError(f"step_size={step_size}: it is a number of epochs and must be a positive integer")
+        self.step_size, self.gamma = int(step_size), gamma
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        """γ·η_{t−1} on multiples of step_size, else η_{t−1}."""
+        t = self.last_epoch
+        decay = t > 0 and t % self.step_size == 0
+        return [group["lr"] * self.gamma if decay else group["lr"] for group in self.optimizer.param_groups]
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply the lr by γ every epoch: η_t = η_0 · γ^t, computed as η_t = γ·η_{t−1}."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+        self.gamma = gamma
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        """γ·η_{t−1} (η_0 at t = 0)."""
+        if self.last_epoch == 0:
+            return super().get_lr()
+        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Half a cosine from η_0 down to η_min over T_max epochs (Loshchilov & Hutter, SGDR, without restarts).
+
+        η_t = η_min + ½(η_0 − η_min)(1 + cos(π·t / T_max))
+
+    After T_max epochs the cosine goes on (the lr climbs back to η_0 at 2·T_max), as in PyTorch;
+    pick T_max = the number of epochs to end at η_min. Like PyTorch, each step computes η_t from
+    η_{t−1} by the ratio of the closed form at t and t − 1::
+
+        η_t − η_min = (η_{t−1} − η_min) · (1 + cos(π·t/T_max)) / (1 + cos(π·(t−1)/T_max))
+
+    except at the bottom (t − 1 = T_max, 3·T_max, ...), where that ratio is 0/0 and the step adds
+    the closed form's difference instead: η_t = η_{t−1} + ½(η_0 − η_min)(1 − cos(π/T_max)).
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803 (PyTorch's name)
+        if T_max <= 0:
+            raise ValueError(f"T_max={T_max}: it is the number of epochs of the half cosine and must be positive")
+        self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        """η_t from η_{t−1} (see the class docstring)."""
+        t, T, eta_min = self.last_epoch, self.T_max, self.eta_min
+        groups = self.optimizer.param_groups
+        if t == 0:
+            return super().get_lr()
+        if (t - 1 - T) % (2 * T) == 0:
+            return [
+                group["lr"] + (eta_0 - eta_min) * (1 - math.cos(math.pi / T)) / 2
+                for group, eta_0 in zip(groups, self.base_lrs)
+            ]
+        ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
+        return [eta_min + (group["lr"] - eta_min) * ratio for group in groups]
+
+
+class ReduceLROnPlateau:
+    """Divide the lr when a metric has stopped improving: ``sched.step(val_loss)`` once per epoch.
+
+    Each epoch, the metric improves on the best so far if (mode "min", threshold_mode "rel")
+    metric < best·(1 − threshold), or ("abs") metric < best − threshold; for mode "max", metric >
+    best·(1 + threshold) or metric > best + threshold. After more than ``patience`` epochs in a row
+    without improvement::
+
+        η ← max(factor·η, min_lr)     (skipped when the change would be smaller than eps)
+
+    then ``cooldown`` epochs pass, where bad epochs are not counted, before watching again.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float | list[float] = 0.0,
+        eps: float = 1e-8,
+    ) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"ReduceLROnPlateau needs an optimizer (e.g. optim.SGD), got {type(optimizer).__name__}")
+        if factor >= 1.0:
+            raise ValueError(f"factor={factor}: the lr is multiplied by factor, which must be < 1 to reduce it")
+        self.optimizer = optimizer
+        n = len(optimizer.param_groups)
+        if isinstance(min_lr, list | tuple):
+            if len(min_lr) != n:
+                raise ValueError(f"min_lr has {len(min_lr)} values but the optimizer has {n} param groups")
+            self.min_lrs = list(min_lr)
+        else:
+            self.min_lrs = [min_lr] * n
+        self.mode, self.factor, self.patience, self.threshold = mode, factor, patience, threshold
+        self.threshold_mode, self.cooldown, self.eps = threshold_mode, cooldown, eps
+        self._check_modes()
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self.last_epoch = 0
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    def _check_modes(self) -> None:
+        if self.mode not in ("min", "max"):
+            raise ValueError(f"mode={self.mode!r}: use 'min' (a loss) or 'max' (an accuracy)")
+        if self.threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"threshold_mode={self.threshold_mode!r}: use 'rel' or 'abs'")
+
+    def is_better(self, metric: float, best: float) -> bool:
+        """Does ``metric`` improve on ``best`` by more than the threshold?"""
+        if self.mode == "min":
+            return metric < (best * (1 - self.threshold) if self.threshold_mode == "rel" else best - self.threshold)
+        return metric > (best * (1 + self.threshold) if self.threshold_mode == "rel" else best + self.threshold)
+
+    def step(self, metrics: float) -> None:
+        """Record this epoch's metric; reduce the lr after ``patience`` epochs without improvement."""
+        metric = float(metrics)
+        self.last_epoch += 1
+        if self.is_better(metric, self.best):
+            self.best, self.num_bad_epochs = metric, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0  # bad epochs during cooldown do not count
+        if self.num_bad_epochs > self.patience:
+            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
+                new_lr = max(group["lr"] * self.factor, min_lr)
+                if group["lr"] - new_lr > self.eps:
+                    group["lr"] = new_lr
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    @property
+    def in_cooldown(self) -> bool:
+        """True while bad epochs are being ignored after a reduction."""
+        return self.cooldown_counter > 0
+
+    def get_last_lr(self) -> list[float]:
+        """The lr of each param group after the last ``step()``."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything but the optimizer (best, counters, settings), to save with a checkpoint."""
+        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a ``state_dict()``."""
+        self.__dict__.update(_as_python(state_dict))
+        self._check_modes()
+
+
+def _as_python(state_dict: dict[str, Any]) -> dict[str, Any]:
+    """Numbers and lists back from 0-d and 1-d arrays (what a round trip through .npz may return)."""
+    return {key: value.tolist() if hasattr(value, "tolist") else value for key, value in state_dict.items()}
