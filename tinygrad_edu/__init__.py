@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import kernels, nn, optim
+from . import cuda, kernels, nn, optim
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .creation import (
     arange,
@@ -88,6 +88,7 @@ __all__ = [
     "Tensor",
     "arange",
     "cat",
+    "cuda",
     "cuda_is_available",
     "enable_grad",
     "eye",
