@@ -377,6 +377,17 @@ OPS = {
         [_f(3, 4), _f(3, 4)],
     ),
     "embedding": (lambda i, w, d: F.embedding(i, w), [_index(6, 2, 3), _f(6, 4)]),
+    "one_hot": (lambda i, d: F.one_hot(i, 5), [_index(5, 2, 3)]),
+    "dropout": (lambda x, d: F.dropout(x, 0.3), [_f(4, 5)]),  # the mask comes from the seeded host generator
+    "batch_norm": (lambda x, w, b, d: F.batch_norm(x, None, None, w, b, training=True), [_f(4, 3, 2), _f(3), _f(3)]),
+    "attention": (
+        lambda q, k, v, d: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+        [_f(2, 3, 4), _f(2, 3, 4), _f(2, 3, 5)],
+    ),
+    "multihead_attention": (
+        lambda x, m, d: nn.MultiheadAttention(8, 2).to(d)(x, x, x, key_padding_mask=m)[0],
+        [_f(2, 3, 8), np.array([[False, False, True], [False, False, False]])],
+    ),
 }
 _PROJECTION_SEED = 8
 
