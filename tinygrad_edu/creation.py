@@ -28,6 +28,13 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: st
     return Tensor(copied, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor that shares memory with a NumPy array (no copy, dtype kept), as ``torch.from_numpy``."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a NumPy array, got {type(array).__name__}; use tge.tensor(data)")
+    return Tensor(array)
+
+
 def _make(array: np.ndarray, dtype: Any, device: str, requires_grad: bool) -> Tensor:
     array = array.astype(DEFAULT_FLOAT if dtype is None else as_dtype(dtype), copy=False)
     return Tensor(to_device(array, check_device(device)), requires_grad=requires_grad)
@@ -96,8 +103,12 @@ def rand(*shape: Any, dtype: Any = None, device: str = "cpu", requires_grad: boo
     return _make(generator().random(shape_args(shape)), dtype, device, requires_grad)
 
 
-def randint(low: int, high: int, size: Any, dtype: Any = None, device: str = "cpu") -> Tensor:
-    """Integers drawn uniformly from [low, high), int64."""
+def randint(low: int, high: Any = None, size: Any = None, dtype: Any = None, device: str = "cpu") -> Tensor:
+    """Integers drawn uniformly from [low, high), int64: ``randint(0, 10, (3,))`` or ``randint(10, (3,))``."""
+    if size is None:
+        if high is None:
+            raise TypeError("randint: give a size, e.g. tge.randint(0, 10, (3,)) or tge.randint(10, (3,))")
+        low, high, size = 0, low, high  # PyTorch's randint(high, size)
     size = (size,) if isinstance(size, int) else tuple(size)
     return _make(generator().integers(low, high, size), dtype or np.int64, device, False)
 

@@ -1,0 +1,172 @@
+"""The benchmark's machinery: the timer (on a fake clock), the tables and ratios, the targets, and one tiny real run.
+
+No assertion here is about speed: the figures of a real run are only checked to be there and positive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+
+from tinygrad_edu.bench import _cases, add_arguments, benchmark, run
+from tinygrad_edu.bench.report import Result, format_table, ratio, section_table, targets
+from tinygrad_edu.bench.timing import Timing, time_interleaved
+from tinygrad_edu.bench.work import ConvCase, Settings, TrainCase, conv_work, matmul_work, train_work
+
+
+class FakeClock:
+    """A clock that only moves when a fake function 'runs' for a scripted number of seconds."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def scripted(clock: FakeClock, durations: list[float], log: list[str], name: str):
+    """A function whose k-th call takes durations[k] seconds of fake time (the last one repeats)."""
+    calls = iter(durations)
+    last = [durations[-1]]
+
+    def fn() -> None:
+        last[0] = next(calls, last[0])
+        clock.now += last[0]
+        log.append(name)
+
+    return fn
+
+
+def test_timer_first_call_median_best_and_interleaving():
+    clock, log = FakeClock(), []
+    fns = {
+        "a": scripted(clock, [5.0, 1.0, 3.0, 1.0, 2.0], log, "a"),  # compiles on the first call
+        "b": scripted(clock, [0.5, 0.5, 0.7, 0.4, 0.6], log, "b"),
+    }
+    t = time_interleaved(fns, repeat=3, min_sample_s=0.0, clock=clock)
+    assert t["a"].first == 5.0 and t["a"].samples == [3.0, 1.0, 2.0]
+    assert t["a"].median == 2.0 and t["a"].best == 1.0 and t["a"].calls_per_sample == 1
+    assert t["b"].first == 0.5 and t["b"].median == pytest.approx(0.6) and t["b"].best == pytest.approx(0.4)
+    # warm-up (first + second call) of each, then rounds that start with a different line each time
+    assert log == ["a", "a", "b", "b", "a", "b", "b", "a", "a", "b"]
+
+
+def test_timer_samples_last_at_least_min_sample_s_and_report_per_call():
+    clock, log = FakeClock(), []
+    t = time_interleaved({"f": scripted(clock, [0.01, 0.002, 0.003], log, "f")}, 2, 0.01, clock=clock)
+    assert t["f"].calls_per_sample == 5  # the second call took 2 ms: 5 calls make 10 ms
+    assert t["f"].samples == pytest.approx([0.003, 0.003])
+    assert len(log) == 2 + 2 * 5
+    with pytest.raises(ValueError, match="repeat must be at least 1"):
+        time_interleaved({"f": lambda: None}, 0, 0.0)
+
+
+def test_timing_median_of_even_count_and_best():
+    t = Timing(first=1.0, samples=[4.0, 1.0, 3.0, 2.0])
+    assert t.median == 2.5 and t.best == 1.0
+
+
+def test_format_table_aligns_columns():
+    text = format_table(["n", "line", "GFLOP/s"], [["128", "numpy", "12.5"], ["2048", "numba", "3.0"]])
+    lines = text.splitlines()
+    assert lines[0] == "n     line   GFLOP/s"
+    assert lines[1] == "----  -----  -------"
+    assert lines[2] == "128   numpy     12.5"  # text left, numbers right
+    assert lines[3] == "2048  numba      3.0"
+    assert ratio(1.0, 4.0) == "0.25×" and ratio(None, 1.0) == "" and ratio(1.0, None) == ""
+
+
+def _result(section, case, line, seconds, flops=None):
+    return Result(section, case, line, Timing(first=seconds * 10, samples=[seconds, seconds * 2, seconds]), flops)
+
+
+def test_section_tables_show_speed_ratios_for_matmul_and_time_ratios_otherwise():
+    flops = 2.0 * 1024**3
+    matmul = [_result("matmul", "1024", "numpy", 0.01, flops), _result("matmul", "1024", "numba", 0.04, flops)]
+    text = section_table("matmul", matmul, repeat=3)
+    numba_row = next(line for line in text.splitlines() if "numba" in line)
+    assert "53.7 (53.7)" in numba_row and "0.25×" in numba_row  # 2·1024³ flops / 40 ms; speed ÷ numpy's
+    conv = [
+        _result("conv", "c", "numpy", 0.010),
+        _result("conv", "c", "numba", 0.004),
+        _result("conv", "c", "torch-cpu", 0.002),
+    ]
+    numba_row = next(line for line in section_table("conv", conv, repeat=3).splitlines() if "numba" in line)
+    assert numba_row.split()[-2:] == ["0.40×", "2.00×"]  # time ÷ numpy's, time ÷ torch's
+    assert "4.00 (4.00)" in numba_row and "40.0" in numba_row  # median (best) ms, first call ms
+
+
+def test_targets_are_judged_in_the_issues_direction():
+    results = [
+        _result("matmul", "1024", "numpy", 0.010, 1.0),
+        _result("matmul", "1024", "numba", 0.025, 1.0),  # 0.4× numpy's speed: met (≥ 0.35)
+        _result("train", "mlp b128", "numba", 0.013),
+        _result("train", "mlp b128", "torch-cpu", 0.010),  # 1.3× torch's time: not met (≤ 1.25)
+    ]
+    found = {t["target"]: t for t in targets(results)}
+    assert set(found) == {"numba matmul 1024: GFLOP/s ÷ numpy's", "numba MLP step: time ÷ torch-cpu's"}
+    assert found["numba matmul 1024: GFLOP/s ÷ numpy's"]["value"] == pytest.approx(0.4)
+    assert found["numba matmul 1024: GFLOP/s ÷ numpy's"]["met"]
+    assert found["numba MLP step: time ÷ torch-cpu's"]["value"] == pytest.approx(1.3)
+    assert not found["numba MLP step: time ÷ torch-cpu's"]["met"]
+
+
+def test_gpu_only_cases_run_only_with_a_gpu_line():
+    settings = Settings(matmul_sizes=(128,), gpu_matmul_sizes=(4096,), train_cases=(TrainCase("mlp", 128),))
+    assert _cases("matmul", settings, ["numpy", "torch-cpu"]) == [(128, ["numpy", "torch-cpu"])]
+    cases = _cases("matmul", settings, ["numba", "cupy", "torch-cpu"])
+    assert cases == [(128, ["numba", "cupy", "torch-cpu", "cupy.matmul"]), (4096, ["cupy", "cupy.matmul"])]
+    assert [str(c) for c, _ in _cases("train", settings, ["numba", "cupy"])] == ["mlp b128", "lenet b256"]
+
+
+def test_torch_lines_do_the_same_work():
+    pytest.importorskip("torch")
+    c = matmul_work("torch-cpu", 8)()
+    np.testing.assert_allclose(c.numpy(), matmul_work("numpy", 8)(), rtol=1e-5, atol=1e-5)
+    conv_work("torch-cpu", ConvCase(2, 3, 8, 8, 4, 3, padding=1))()
+    train_work("torch-cpu", TrainCase("lenet", 2))()
+
+
+def test_a_tiny_real_run_writes_json_and_png(tmp_path, capsys):
+    settings = Settings(
+        matmul_sizes=(64,),
+        conv_cases=(ConvCase(2, 3, 12, 12, 4, 5),),
+        train_cases=(TrainCase("mlp", 2), TrainCase("lenet", 2)),
+        repeat=1,
+        min_sample_s=0.0,
+    )
+    report = benchmark(settings, ["numpy"], with_torch=False, out=tmp_path)
+    printed = capsys.readouterr().out
+    assert "blas:" in printed and "threads:" in printed and "== matmul" in printed and "mlp b2" in printed
+    saved = json.loads((tmp_path / "bench.json").read_text())
+    assert saved["results"] == json.loads(json.dumps(report["results"]))
+    assert [(r["section"], r["case"], r["line"]) for r in saved["results"]] == [
+        ("matmul", "64", "numpy"),
+        ("conv", "2×3×12×12→4 5×5", "numpy"),
+        ("train", "mlp b2", "numpy"),
+        ("train", "lenet b2", "numpy"),
+    ]
+    assert all(r["median_s"] > 0 and len(r["samples_s"]) == 1 for r in saved["results"])
+    assert saved["results"][0]["gflops"] > 0 and "cpu" in saved["machine"]
+    assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bench.json", "bench.png"]  # no temporary files left
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--backends", "numpy,tpu"], "unknown backend 'tpu': choose from numpy, numba, cupy"),
+        (["--sections", "matmul,fft"], "unknown section 'fft': choose from matmul, conv, train"),
+        (["--repeat", "0"], "--repeat must be at least 1"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(argv, message, capsys, tmp_path):
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert run(parser.parse_args([*argv, "--out", str(tmp_path)])) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not any(tmp_path.iterdir())
