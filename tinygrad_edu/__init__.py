@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import data, datasets, kernels, metrics, nn, optim
+from . import cuda, data, datasets, kernels, metrics, nn, optim
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .creation import (
     arange,
@@ -91,6 +91,7 @@ __all__ = [
     "Tensor",
     "arange",
     "cat",
+    "cuda",
     "cuda_is_available",
     "data",
     "datasets",
