@@ -25,7 +25,7 @@ from . import kernels
 from .datasets import DatasetError
 from .models import MODEL_NAMES
 from .tasks import DATASETS
-from .trainer import OPTIMIZERS, SCHEDULERS, Config, Run, evaluate, load_model
+from .trainer import OPTIMIZERS, SCHEDULERS, Config, Run, load_model, scores
 
 
 class CLIError(Exception):
@@ -145,16 +145,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Rebuild the data split of a checkpoint and report the model's metrics on it."""
     model, task, ckpt = load_model(args.checkpoint)
     x, y = {"train": task.train, "val": task.val, "test": task.test}[args.split]
-    result = evaluate(model, x, y)
     print(f"{ckpt['config']['model']} on {task.dataset} ({args.split}, {len(y)} samples), "
           f"after {ckpt['epoch']} epochs")  # fmt: skip
-    from . import metrics
-
-    p = result["predictions"]
-    k = task.num_classes
-    test = {"loss": result["loss"], "accuracy": result["accuracy"],
-            "precision": metrics.precision(y, p, num_classes=k), "recall": metrics.recall(y, p, num_classes=k),
-            "f1": metrics.f1_score(y, p, num_classes=k), "confusion_matrix": metrics.confusion_matrix(y, p, k)}  # fmt: skip
+    test = scores(model, x, y, task.num_classes)
     _print_test(test, task.classes)
     return 0
 

@@ -394,7 +394,7 @@ class Tensor(TensorOps):
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check_inplace("__setitem__")
-        self.array[_index_arrays(index)] = self._value(value)
+        self.array[self._index(index)] = self._value(value)
 
     # ---- printing ----------------------------------------------------------------------------
 
@@ -420,12 +420,3 @@ class Tensor(TensorOps):
 def is_tensor(obj: Any) -> bool:
     """True if ``obj`` is a tinygrad_edu Tensor (``torch.is_tensor``)."""
     return isinstance(obj, Tensor)
-
-
-def _index_arrays(index: Any) -> Any:
-    """Replace Tensors inside an index by their arrays (x[idx] with idx a Tensor)."""
-    if isinstance(index, Tensor):
-        return index.array
-    if isinstance(index, tuple):
-        return tuple(i.array if isinstance(i, Tensor) else i for i in index)
-    return index

@@ -22,6 +22,11 @@ def shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(int(s) for s in shape)
 
 
+def _as_array(data: Any) -> Any:
+    """An index or a mask: an array stays as it is (NumPy or CuPy); a list becomes a NumPy array."""
+    return data if hasattr(data, "dtype") and hasattr(data, "shape") else np.asarray(data)
+
+
 def _axis(dim: int, ndim: int, op: str) -> int:
     (axis,) = normalize_dims(dim, ndim, op)
     return axis
@@ -146,7 +151,7 @@ class TensorShape:
 
     def gather(self, dim: int, index: Any) -> Any:
         """Pick entries along ``dim``: out[i][j] = x[i][index[i][j]] for dim=1 (ops.movement.Gather)."""
-        index = index.array if isinstance(index, TensorShape) else np.asarray(index)
+        index = index.array if isinstance(index, TensorShape) else _as_array(index)
         if index.dtype.kind not in "iu":
             raise IndexError(f"gather: index must be an integer tensor, got {index.dtype}")
         axis = _axis(dim, max(self.ndim, 1), "gather")
@@ -222,7 +227,7 @@ def where(condition: Any, x: Any, y: Any) -> Any:
     from .tensor import Tensor
     from .tensor_ops import constant
 
-    cond = condition.array if isinstance(condition, TensorShape) else np.asarray(condition)
+    cond = condition.array if isinstance(condition, TensorShape) else _as_array(condition)
     if cond.dtype != bool:
         raise TypeError(f"where: condition must be a bool tensor (e.g. x > 0), got {cond.dtype}")
     if not isinstance(x, TensorShape) and not isinstance(y, TensorShape):

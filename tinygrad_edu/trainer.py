@@ -100,6 +100,16 @@ def evaluate(model: Any, x: np.ndarray, y: np.ndarray, device: str = "cpu", batc
     return {"loss": total / max(len(x), 1), "accuracy": metrics.accuracy(y, predicted), "predictions": predicted}
 
 
+def scores(model: Any, x: np.ndarray, y: np.ndarray, num_classes: int, device: str = "cpu") -> dict[str, Any]:
+    """Loss, accuracy, macro precision/recall/F1 and the confusion matrix of ``model`` on (x, y)."""
+    result = evaluate(model, x, y, device=device)
+    p = result.pop("predictions")
+    return {**result, "precision": metrics.precision(y, p, num_classes=num_classes),
+            "recall": metrics.recall(y, p, num_classes=num_classes),
+            "f1": metrics.f1_score(y, p, num_classes=num_classes),
+            "confusion_matrix": metrics.confusion_matrix(y, p, num_classes=num_classes)}  # fmt: skip
+
+
 class Run:
     """The state of one training run: config, data, model, optimizer, history."""
 
@@ -183,13 +193,7 @@ class Run:
 
     def test_metrics(self) -> dict[str, Any]:
         """Loss, accuracy, macro precision/recall/F1 and the confusion matrix on the test set."""
-        x, y = self.task.test
-        result = evaluate(self.model, x, y, device=self.device)
-        p = result.pop("predictions")
-        k = self.task.num_classes
-        return {**result, "precision": metrics.precision(y, p, num_classes=k),
-                "recall": metrics.recall(y, p, num_classes=k), "f1": metrics.f1_score(y, p, num_classes=k),
-                "confusion_matrix": metrics.confusion_matrix(y, p, num_classes=k)}  # fmt: skip
+        return scores(self.model, *self.task.test, self.task.num_classes, device=self.device)
 
     def checkpoint(self) -> dict[str, Any]:
         """Everything needed to resume or evaluate this run, as a state dict of arrays and numbers."""

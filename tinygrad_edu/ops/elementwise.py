@@ -421,7 +421,7 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, dz):
         x, y = ctx.saved_tensors
-        x_share = (x > y) + 0.5 * (x == y)
+        x_share = (x > y) + dz.dtype.type(0.5) * (x == y)  # in dz's dtype: no float64 temporaries
         dx = unbroadcast(dz * x_share, x.shape) if _wanted(ctx, 0) else None
         dy = unbroadcast(dz * (1 - x_share), y.shape) if _wanted(ctx, 1) else None
         return dx, dy
@@ -438,7 +438,7 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, dz):
         x, y = ctx.saved_tensors
-        x_share = (x < y) + 0.5 * (x == y)
+        x_share = (x < y) + dz.dtype.type(0.5) * (x == y)
         dx = unbroadcast(dz * x_share, x.shape) if _wanted(ctx, 0) else None
         dy = unbroadcast(dz * (1 - x_share), y.shape) if _wanted(ctx, 1) else None
         return dx, dy
