@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .device import array_module
+from .ops import activation as A
 from .ops import elementwise as E
 from .ops import reduce as R
 from .ops.matmul import MatMul
@@ -202,16 +203,16 @@ class TensorOps(TensorShape):
         return E.Cos.apply(self._floating())
 
     def tanh(self) -> Any:
-        """tanh x (ops.elementwise.Tanh)."""
-        return E.Tanh.apply(self._floating())
+        """tanh x (ops.activation.Tanh)."""
+        return A.Tanh.apply(self._floating())
 
     def sigmoid(self) -> Any:
-        """1 / (1 + e^−x), computed without overflow (ops.elementwise.Sigmoid)."""
-        return E.Sigmoid.apply(self._floating())
+        """1 / (1 + e^−x), computed without overflow (ops.activation.Sigmoid)."""
+        return A.Sigmoid.apply(self._floating())
 
     def relu(self) -> Any:
-        """max(x, 0) (ops.elementwise.ReLU)."""
-        return E.ReLU.apply(self)
+        """max(x, 0) (ops.activation.ReLU)."""
+        return A.ReLU.apply(self)
 
     def neg(self) -> Any:
         """−x."""

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tge
 from tests.strategies import arrays, broadcast_pairs, tensors, values
-from tinygrad_edu.ops.elementwise import GELU, LeakyReLU, unbroadcast
+from tinygrad_edu.ops.activation import GELU, LeakyReLU
+from tinygrad_edu.ops.elementwise import unbroadcast
 
 # ---- gradcheck on drawn inputs ------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import pytest
 
 import tinygrad_edu as tge
 from tinygrad_edu.ops import loss as L
-from tinygrad_edu.ops.elementwise import GELU, LeakyReLU
+from tinygrad_edu.ops.activation import GELU, LeakyReLU
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional

@@ -16,8 +16,8 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..device import to_device, xp_of
+from ..ops.activation import GELU, LeakyReLU
 from ..ops.conv import avg_pool2d, conv2d, max_pool2d
-from ..ops.elementwise import GELU, LeakyReLU
 from ..ops.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..device import to_device, xp_of
-from .elementwise import sigmoid_array
+from .activation import sigmoid_array
 from .reduce import log_softmax_array
 
 if TYPE_CHECKING:
