@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 
 from .device import array_module, check_device, to_device
+from .dtypes import DEFAULT_FLOAT, as_dtype
 from .random import generator
-from .tensor import DEFAULT_FLOAT, Tensor, as_dtype
+from .tensor import Tensor
 from .tensor_shape import shape_args
 
 

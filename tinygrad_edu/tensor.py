@@ -1,8 +1,9 @@
 """The Tensor: an array (NumPy on "cpu", CuPy on "cuda"), its gradient, and the op that made it.
 
-This file holds what a Tensor *is*: construction, attributes, conversions, ``backward()`` and the
-in-place updates optimizers use. What a Tensor *computes* (``+``, ``exp``, ``sum``, ``@``,
-``reshape``...) lives in tensor_ops.py, each method a thin door to an op in ops/.
+This file holds what a Tensor *is*: construction, attributes, conversions and ``backward()``.
+What a Tensor *computes* (``+``, ``exp``, ``sum``, ``@``...) lives in tensor_ops.py, its shape
+methods (``reshape``, indexing...) in tensor_shape.py, each method a thin door to an op in ops/;
+the in-place updates optimizers use (``w -= lr * w.grad``) are in tensor_inplace.py.
 """
 
 from __future__ import annotations
@@ -13,47 +14,12 @@ import numpy as np
 
 from . import autograd
 from .device import array_module, check_device, device_of, to_device
+from .dtypes import as_array, as_dtype
+from .tensor_inplace import TensorInPlace
 from .tensor_ops import TensorOps
 
-DEFAULT_FLOAT = np.dtype(np.float32)
 
-
-def as_dtype(dtype: Any) -> np.dtype:
-    """A NumPy dtype from ``tge.float32``, ``np.float64``, ``"int64"``..."""
-    try:
-        return np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{dtype!r} is not a dtype: use tge.float32, tge.float64, tge.int64 or tge.bool") from None
-
-
-def as_array(data: Any, dtype: Any = None, device: str | None = None) -> Any:
-    """An array from ``data`` with PyTorch's dtype rules.
-
-    Python floats (and lists of them) become float32, Python ints int64, bools bool; NumPy and
-    CuPy arrays keep their dtype (a float64 array stays float64, as with torch.tensor).
-    """
-    if isinstance(data, Tensor):
-        data = data.array
-    if hasattr(data, "__cuda_array_interface__") or isinstance(data, np.ndarray):
-        array = data
-    elif isinstance(data, np.generic):  # a NumPy scalar (np.float64(1.5)) keeps its dtype, as a 0-d array
-        array = np.asarray(data)
-    else:
-        array = np.asarray(data)
-        if array.dtype == np.float64 and dtype is None:
-            array = array.astype(DEFAULT_FLOAT)
-        elif array.dtype.kind in "iu" and dtype is None:
-            array = array.astype(np.int64, copy=False)
-        elif array.dtype.kind not in "biufc":
-            raise TypeError(f"cannot make a tensor from {type(data).__name__} data of dtype {array.dtype}")
-    if dtype is not None:
-        array = array.astype(as_dtype(dtype), copy=False)
-    if device is not None:
-        array = to_device(array, device)
-    return array
-
-
-class Tensor(TensorOps):
+class Tensor(TensorOps, TensorInPlace):
     """A multi-dimensional array that remembers how it was computed, so gradients can flow back.
 
     ``Tensor(data, requires_grad=False)``; prefer ``tge.tensor(...)`` and the other factories.
@@ -310,91 +276,6 @@ class Tensor(TensorOps):
             self.grad = Tensor._wrap(g.copy())
         else:
             self.grad.array += g
-
-    # ---- in-place updates (what optimizers and nn.init use, inside no_grad) ------------------
-
-    def _check_inplace(self, op: str) -> None:
-        if autograd.is_grad_enabled() and (self.requires_grad or self._ctx is not None):
-            raise RuntimeError(
-                f"{op}: a tensor that requires grad cannot be changed in place while the graph is being "
-                "recorded (its old value may be needed for backward). Do updates inside "
-                "`with tge.no_grad():`, as optimizers do, or write the out-of-place form x = x + y."
-            )
-
-    def _value(self, other: Any) -> Any:
-        return other.array if isinstance(other, Tensor) else as_array(other, device=self.device)
-
-    def add_(self, other: Any, alpha: float = 1) -> Tensor:
-        """self += alpha · other, in place."""
-        self._check_inplace("add_")
-        self.array += alpha * self._value(other) if alpha != 1 else self._value(other)
-        return self
-
-    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
-        """self −= alpha · other, in place."""
-        return self.add_(other, -alpha)
-
-    def mul_(self, other: Any) -> Tensor:
-        """self *= other, in place."""
-        self._check_inplace("mul_")
-        self.array *= self._value(other)
-        return self
-
-    def div_(self, other: Any) -> Tensor:
-        """self /= other, in place."""
-        self._check_inplace("div_")
-        self.array /= self._value(other)
-        return self
-
-    def __iadd__(self, other: Any) -> Tensor:
-        return self.add_(other)
-
-    def __isub__(self, other: Any) -> Tensor:
-        return self.sub_(other)
-
-    def __imul__(self, other: Any) -> Tensor:
-        return self.mul_(other)
-
-    def __itruediv__(self, other: Any) -> Tensor:
-        return self.div_(other)
-
-    def copy_(self, src: Any) -> Tensor:
-        """Overwrite the numbers with those of ``src`` (broadcast to this shape), in place."""
-        self._check_inplace("copy_")
-        self.array[...] = self._value(src)
-        return self
-
-    def zero_(self) -> Tensor:
-        """Set every element to 0, in place."""
-        return self.fill_(0)
-
-    def fill_(self, value: float) -> Tensor:
-        """Set every element to ``value``, in place."""
-        self._check_inplace("fill_")
-        self.array[...] = value
-        return self
-
-    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """Clamp into [min, max], in place."""
-        self._check_inplace("clamp_")
-        array_module(self.device).clip(self.array, min, max, out=self.array)
-        return self
-
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        """Fill with draws from U(a, b), in place (the library's seeded generator)."""
-        from .random import generator
-
-        return self.copy_(generator().uniform(a, b, size=self.shape))
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        """Fill with draws from N(mean, std²), in place (the library's seeded generator)."""
-        from .random import generator
-
-        return self.copy_(generator().normal(mean, std, size=self.shape))
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        self._check_inplace("__setitem__")
-        self.array[self._index(index)] = self._value(value)
 
     # ---- printing ----------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .device import array_module
+from .dtypes import as_array
 from .ops import activation as A
 from .ops import elementwise as E
 from .ops import reduce as R
@@ -31,8 +32,6 @@ def constant(value: Any, like: Any) -> Any:
         if like.dtype.kind in "fc" or isinstance(value, bool):
             return xp.asarray(value, dtype=like.dtype)
         return xp.asarray(value, dtype=np.int64 if like.dtype == bool else like.dtype)
-    from .tensor import as_array
-
     return as_array(value, device=like.device)
 
 

@@ -21,9 +21,10 @@ pytestmark = pytest.mark.skipif(cuda_emu.compiler() is None, reason="the CPU emu
 
 
 @pytest.fixture(scope="module")
-def emulated_modules(request):
+def emulated_modules(request, tmp_path_factory):
     """The three .cu files, built once (and kept in pytest's cache until a source changes)."""
-    build_dir = request.config.cache.mkdir("cuda_emu")
+    cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
+    build_dir = cache.mkdir("cuda_emu") if cache is not None else tmp_path_factory.mktemp("cuda_emu")
     return cuda_emu.build([cupy_cuda.CUDA_DIR / f for f in ("sgemm.cu", "im2col.cu", "pool.cu")], build_dir)
 
 

@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from ..dtypes import as_array
 from ..random import generator
-from ..tensor import Tensor, as_array
+from ..tensor import Tensor
 from .dataset import Subset, TensorDataset
 
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, as_array
+from ..dtypes import as_array
+from ..tensor import Tensor
 
 
 class Dataset:

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, as_array
+from ..dtypes import as_array
+from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .container import ModuleList

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..device import to_device, xp_of
+from ..dtypes import as_array
 from ..ops.activation import GELU, LeakyReLU
 from ..ops.conv import avg_pool2d, conv2d, max_pool2d
 from ..ops.loss import (
@@ -27,7 +28,7 @@ from ..ops.loss import (
 )
 from ..ops.norm import BatchNorm, LayerNorm
 from ..random import generator
-from ..tensor import Tensor, as_array
+from ..tensor import Tensor
 from ..tensor_shape import where
 
 # ---- activations --------------------------------------------------------------------------------

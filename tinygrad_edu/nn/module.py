@@ -21,7 +21,8 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..device import array_module, check_device, to_device
-from ..tensor import Tensor, as_array, as_dtype
+from ..dtypes import as_array, as_dtype
+from ..tensor import Tensor
 from .parameter import Parameter
 
 # What load_state_dict returns (PyTorch's ``_IncompatibleKeys``): empty lists when every key matched.
