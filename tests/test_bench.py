@@ -140,7 +140,7 @@ def test_a_tiny_real_run_writes_json_and_png(tmp_path, capsys):
     )
     report = benchmark(settings, ["numpy"], with_torch=False, out=tmp_path)
     printed = capsys.readouterr().out
-    assert "blas:" in printed and "threads:" in printed and "== matmul" in printed and "mlp b2" in printed
+    assert "NumPy's BLAS:" in printed and "threads:" in printed and "== matmul" in printed and "mlp b2" in printed
     saved = json.loads((tmp_path / "bench.json").read_text())
     assert saved["results"] == json.loads(json.dumps(report["results"]))
     assert [(r["section"], r["case"], r["line"]) for r in saved["results"]] == [
@@ -170,3 +170,16 @@ def test_bad_arguments_exit_2_with_one_line(argv, message, capsys, tmp_path):
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert not any(tmp_path.iterdir())
+
+
+def test_machine_header_names_blas_threads_and_warns_about_openblas_variables(monkeypatch):
+    from tinygrad_edu.bench.report import machine_info, machine_lines
+
+    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
+    monkeypatch.delenv("OPENBLAS_L2_SIZE", raising=False)
+    text = "\n".join(machine_lines(machine_info(None)))
+    assert "NumPy's BLAS:" in text and "threads: numpy blas" in text
+    assert "are unset" in text and "WARNING" not in text
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    text = "\n".join(machine_lines(machine_info(None)))
+    assert "WARNING: OPENBLAS_CORETYPE=Haswell is set" in text and "env -u OPENBLAS_CORETYPE" in text

@@ -20,6 +20,7 @@ import gc
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -49,11 +50,13 @@ def measure(section: str, settings: Settings, lines: list[str]) -> list[Result]:
     """Every case of a section, its lines timed interleaved."""
     results = []
     for case, case_lines in _cases(section, settings, lines):
-        print(f"  {section} {case}: {', '.join(case_lines)} ...", file=sys.stderr, flush=True)
+        start = time.perf_counter()
         fns = {line: line_fn(line, WORK[section](line, case)) for line in case_lines}
         for line, timing in time_interleaved(fns, settings.repeat, settings.min_sample_s).items():
             flops = 2.0 * case**3 if section == "matmul" else None
             results.append(Result(section, str(case), line, timing, flops))
+        elapsed = time.perf_counter() - start
+        print(f"  measured {section} {case} ({', '.join(case_lines)}) in {elapsed:.1f} s", file=sys.stderr, flush=True)
         del fns
         gc.collect()  # the next case starts without this one's models and graphs
     return results

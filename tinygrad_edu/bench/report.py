@@ -60,12 +60,18 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def numpy_blas(threadpools: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """NumPy's BLAS among the loaded thread pools (threadpoolctl): the one in NumPy's folder, else the first."""
+    blas = [p for p in threadpools if p.get("user_api") == "blas"]
+    return next((p for p in blas if "numpy" in p["filepath"]), blas[0] if blas else None)
+
+
 def blas_threads() -> int:
-    """How many threads NumPy's BLAS uses (what our side computes with), per threadpoolctl."""
+    """How many threads NumPy's BLAS uses (what our side computes with)."""
     from threadpoolctl import threadpool_info
 
-    blas = [p for p in threadpool_info() if p.get("user_api") == "blas"]
-    return int(blas[0]["num_threads"]) if blas else os.cpu_count() or 1
+    blas = numpy_blas(threadpool_info())
+    return int(blas["num_threads"]) if blas else os.cpu_count() or 1
 
 
 def machine_info(torch: Any | None) -> dict[str, Any]:
@@ -75,7 +81,7 @@ def machine_info(torch: Any | None) -> dict[str, Any]:
     info: dict[str, Any] = dict(cpu=_cpu_model(), cores=os.cpu_count(), platform=platform.platform())
     info.update(python=sys.version.split()[0], numpy=np.__version__, threadpools=threadpool_info())
     info["env"] = {k: os.environ.get(k) for k in ENV_VARS}
-    info["threads"] = {"blas": blas_threads()}
+    info["threads"] = {"numpy_blas": blas_threads()}
     try:
         import numba
 
@@ -94,20 +100,25 @@ def machine_lines(info: dict[str, Any]) -> list[str]:
     lines = [f"machine: {info['cpu']}, {info['cores']} cores; {info['platform']}; Python {info['python']}"]
     versions = [f"NumPy {info['numpy']}"] + [f"{k} {info[k]}" for k in ("numba", "torch") if k in info]
     lines.append("versions: " + ", ".join(versions) + (f"; GPU: {info['gpu']}" if "gpu" in info else ""))
+    numpys = numpy_blas(info["threadpools"])
     for p in info["threadpools"]:
+        whose = "NumPy's BLAS" if p is numpys else p["user_api"]
+        version = f" {p['version']}" if p.get("version") else ""
         kernel = f", kernel {p['architecture']}" if p.get("architecture") else ""
         lines.append(
-            f"{p['user_api']}: {p['internal_api']} {p.get('version') or ''}{kernel}, {p['num_threads']} threads "
+            f"{whose}: {p['internal_api']}{version}{kernel}, {p['num_threads']} threads "
             f"({os.path.basename(p['filepath'])})"
         )
-    lines.append("threads: " + ", ".join(f"{k} {v}" for k, v in info["threads"].items()))
-    set_vars = {k: v for k, v in info["env"].items() if v is not None}
-    lines.append("environment: " + (", ".join(f"{k}={v}" for k, v in set_vars.items()) or "none of the variables set"))
+    lines.append("threads: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in info["threads"].items()))
+    others = [f"{k}={v}" for k, v in info["env"].items() if v is not None and k not in OPENBLAS_VARS]
+    lines.append("environment: " + (", ".join(others) or "no thread or kernel variables set"))
+    if all(info["env"].get(var) is None for var in OPENBLAS_VARS):
+        lines.append(f"{' and '.join(OPENBLAS_VARS)} are unset: OpenBLAS picks its kernel for this CPU")
     for var in OPENBLAS_VARS:
         if info["env"].get(var) is not None:
             lines.append(
-                f"WARNING: {var} is set ({info['env'][var]}): NumPy's BLAS may not use its best kernel here; "
-                "the issue's targets are measured with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`"
+                f"WARNING: {var}={info['env'][var]} is set: NumPy's BLAS may not use its best kernel; the issue's "
+                "targets are measured with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE tinygrad-edu bench`"
             )
     return lines
 
