@@ -100,6 +100,11 @@ def benchmark(settings: Settings, backends: Sequence[str], with_torch: bool = Tr
             section_results = measure(section, settings, lines)
             print(section_table(section, section_results, settings.repeat) + "\n", flush=True)
             results += section_results
+        if hasattr(os, "getloadavg"):
+            info["load_average_at_end"] = os.getloadavg()
+            print(
+                "load average at the end (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in info["load_average_at_end"])
+            )
         found = targets(results)
         if found:
             print("== the issue's targets (ratios of medians from this run)\n" + "\n".join(target_lines(found)))

@@ -81,6 +81,7 @@ def machine_info(torch: Any | None) -> dict[str, Any]:
     info: dict[str, Any] = dict(cpu=_cpu_model(), cores=os.cpu_count(), platform=platform.platform())
     info.update(python=sys.version.split()[0], numpy=np.__version__, threadpools=threadpool_info())
     info["env"] = {k: os.environ.get(k) for k in ENV_VARS}
+    info["load_average_at_start"] = os.getloadavg() if hasattr(os, "getloadavg") else None
     info["threads"] = {"numpy_blas": blas_threads()}
     try:
         import numba
@@ -108,6 +109,12 @@ def machine_lines(info: dict[str, Any]) -> list[str]:
         lines.append(
             f"{whose}: {p['internal_api']}{version}{kernel}, {p['num_threads']} threads "
             f"({os.path.basename(p['filepath'])})"
+        )
+    load = info.get("load_average_at_start")
+    if load is not None:
+        busy = " (other programs are running: expect noisy figures)" if load[0] > 1 else ""
+        lines.append(
+            f"load average (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in load)} on {info['cores']} cores{busy}"
         )
     lines.append("threads: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in info["threads"].items()))
     others = [f"{k}={v}" for k, v in info["env"].items() if v is not None and k not in OPENBLAS_VARS]
