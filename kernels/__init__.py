@@ -20,6 +20,9 @@ these plain functions on arrays (never Tensors), so each file reads on its own:
         Mean over each window, padding counted as zeros in the window of KH·KW (PyTorch's default).
     avg_pool2d_backward(dy, x_shape, kernel, stride, padding) -> dx
 
+The conv and pool functions receive C-contiguous arrays (ops/conv.py makes them so) and return
+arrays of their inputs' dtype that share no memory with the inputs (the op may write into them).
+
 Choosing a backend: ``use("numba")`` (a plain call, or ``with use("numba"):`` to restore the
 previous one on exit), the environment variable ``TINYGRAD_EDU_KERNELS``, or ``--kernels`` on the
 command line. A backend that cannot run here raises ``KernelUnavailable`` saying why: there is
@@ -55,6 +58,7 @@ class KernelUnavailable(RuntimeError):
 
 _loaded: dict[str, ModuleType] = {}
 _current: ModuleType | None = None
+_instrument: Any = None  # while tinygrad_edu.profile records: a function giving a timed view of a backend
 
 
 def get(name: str) -> ModuleType:
@@ -135,4 +139,4 @@ def for_device(device: str, op: str) -> ModuleType:
             f"but the tensors are on {device!r}. Turn one knob: {fix}, or move the tensors with "
             f".to({DEVICE[backend.name]!r})."
         )
-    return backend
+    return backend if _instrument is None else _instrument(backend)

@@ -36,6 +36,7 @@ from .creation import (
 from .device import cuda_is_available
 from .gradcheck import GradcheckError, gradcheck
 from .ops.elementwise import unbroadcast
+from .profile import profile
 from .random import manual_seed
 from .tensor import Tensor
 from .tensor_shape import cat, stack, where
@@ -100,6 +101,7 @@ __all__ = [
     "no_grad",
     "ones",
     "ones_like",
+    "profile",
     "rand",
     "rand_like",
     "randint",

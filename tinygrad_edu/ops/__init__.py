@@ -4,6 +4,7 @@
 - reduce.py: sum amax logsumexp softmax log_softmax
 - movement.py: reshape permute expand getitem gather cat where copy
 - matmul.py: matmul (through the kernel table)
+- conv.py: conv2d max_pool2d avg_pool2d (through the kernel table)
 - loss.py: cross_entropy nll_loss binary_cross_entropy(_with_logits) mse_loss
 """
 

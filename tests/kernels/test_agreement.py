@@ -1,0 +1,156 @@
+"""Every kernel backend agrees with the NumPy reference, function by function of the table.
+
+One parametrised module: each backend other than "numpy" is a parameter, and a backend that
+cannot run here (not installed, no GPU) is skipped with its reason, never failed. Inputs are drawn
+by hypothesis: batch 1, sides that are 1, primes or odd, kernels of 1, stride 2, padding, sizes
+that are not multiples of any tile, float32 and float64. The tolerance grows with the length L
+of the sum behind each output (values lie in [−1, 1], so rounding error grows about like L·ε).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.strategies_conv import convs, distinct, pools, uniform
+from tinygrad_edu import kernels
+from tinygrad_edu.device import to_device
+
+DTYPES = st.sampled_from([np.float32, np.float64])
+ref = kernels.get("numpy")  # the reference every backend must match
+MATMUL_SIDES = st.sampled_from([1, 2, 3, 5, 7, 13, 17, 31, 33, 64, 65, 100])
+
+
+def _param(name: str):
+    return pytest.param(name, marks=pytest.mark.gpu) if kernels.DEVICE[name] == "cuda" else name
+
+
+OTHER_BACKENDS = [_param(name) for name in kernels.NAMES if name != "numpy"]
+
+
+def _backend_or_skip(name: str):
+    try:
+        return kernels.get(name)
+    except kernels.KernelUnavailable as e:
+        pytest.skip(f"kernel backend {name!r} is not available here: {e}")
+
+
+@pytest.fixture(scope="module", params=OTHER_BACKENDS)
+def backend(request):
+    """A backend to compare with the reference (skipped where it cannot run)."""
+    return _backend_or_skip(request.param)
+
+
+def on(backend, *arrays):
+    """The arrays moved to the backend's device."""
+    return [to_device(a, backend.device) for a in arrays]
+
+
+def assert_agrees(got, want: np.ndarray, length: int) -> None:
+    """got equals want up to rounding in a sum of ``length`` terms of size ≤ 1 (and same dtype, shape)."""
+    got = to_device(got, "cpu")
+    assert got.shape == want.shape and got.dtype == want.dtype, (got.shape, got.dtype, want.shape, want.dtype)
+    tol = 8 * length * np.finfo(want.dtype).eps
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+# ---- the table is complete --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [_param(name) for name in kernels.NAMES])
+def test_every_table_function_exists_in_every_available_backend(name):
+    module = _backend_or_skip(name)
+    assert module.name == name and module.device == kernels.DEVICE[name]
+    missing = [f for f in kernels.TABLE if not callable(getattr(module, f, None))]
+    assert not missing, f"backend {name!r} lacks {missing}"
+
+
+# ---- matmul -----------------------------------------------------------------------------------------
+
+
+@given(data=st.data())
+def test_matmul_agrees(backend, data):
+    M, K, N = (data.draw(MATMUL_SIDES) for _ in "mkn")
+    batch = data.draw(st.sampled_from([(), (1,), (3,)]))
+    dtype = data.draw(DTYPES)
+    a, b = uniform(data.draw, (*batch, M, K), dtype), uniform(data.draw, (*batch, K, N), dtype)
+    if data.draw(st.booleans()):  # non-contiguous views are allowed: the same numbers, transposed layout
+        a = np.ascontiguousarray(a.swapaxes(-1, -2)).swapaxes(-1, -2)
+    assert_agrees(backend.matmul(*on(backend, a, b)), ref.matmul(a, b), K)
+
+
+# ---- convolution ------------------------------------------------------------------------------------
+
+
+@given(conv=convs(), dtype=DTYPES, data=st.data())
+def test_conv2d_forward_agrees(backend, conv, dtype, data):
+    x, w = uniform(data.draw, conv.x_shape, dtype), uniform(data.draw, conv.w_shape, dtype)
+    got = backend.conv2d_forward(*on(backend, x, w), conv.stride, conv.padding)
+    _, C, KH, KW = conv.w_shape
+    assert_agrees(got, ref.conv2d_forward(x, w, conv.stride, conv.padding), C * KH * KW)
+
+
+@given(conv=convs(), dtype=DTYPES, data=st.data())
+def test_conv2d_backward_input_agrees(backend, conv, dtype, data):
+    dy, w = uniform(data.draw, conv.y_shape, dtype), uniform(data.draw, conv.w_shape, dtype)
+    got = backend.conv2d_backward_input(*on(backend, dy, w), conv.x_shape, conv.stride, conv.padding)
+    F, _, KH, KW = conv.w_shape
+    assert_agrees(got, ref.conv2d_backward_input(dy, w, conv.x_shape, conv.stride, conv.padding), F * KH * KW)
+
+
+@given(conv=convs(), dtype=DTYPES, data=st.data())
+def test_conv2d_backward_weight_agrees(backend, conv, dtype, data):
+    dy, x = uniform(data.draw, conv.y_shape, dtype), uniform(data.draw, conv.x_shape, dtype)
+    got = backend.conv2d_backward_weight(*on(backend, dy, x), conv.w_shape, conv.stride, conv.padding)
+    N, _, OH, OW = conv.y_shape
+    assert_agrees(got, ref.conv2d_backward_weight(dy, x, conv.w_shape, conv.stride, conv.padding), N * OH * OW)
+
+
+# ---- pooling ----------------------------------------------------------------------------------------
+
+
+@given(pool=pools(), dtype=DTYPES, data=st.data())
+def test_max_pool2d_forward_agrees_exactly(backend, pool, dtype, data):
+    x = distinct(data.draw, pool.x_shape, dtype)  # no ties: the winner of every window is unique
+    y, indices = backend.max_pool2d_forward(*on(backend, x), pool.kernel, pool.stride, pool.padding)
+    want_y, want_indices = ref.max_pool2d_forward(x, pool.kernel, pool.stride, pool.padding)
+    assert_agrees(y, want_y, 0)
+    indices = to_device(indices, "cpu")
+    assert indices.dtype == np.int64
+    np.testing.assert_array_equal(indices, want_indices)
+
+
+@given(pool=pools(), dtype=DTYPES, data=st.data())
+def test_max_pool2d_forward_breaks_ties_like_the_reference(backend, pool, dtype, data):
+    x = np.round(uniform(data.draw, pool.x_shape, dtype) * 2).astype(dtype)  # only −2..2: many ties
+    _, indices = backend.max_pool2d_forward(*on(backend, x), pool.kernel, pool.stride, pool.padding)
+    _, want_indices = ref.max_pool2d_forward(x, pool.kernel, pool.stride, pool.padding)
+    np.testing.assert_array_equal(to_device(indices, "cpu"), want_indices)  # the first maximum wins
+
+
+@given(pool=pools(), dtype=DTYPES, data=st.data())
+def test_max_pool2d_backward_agrees(backend, pool, dtype, data):
+    x, dy = distinct(data.draw, pool.x_shape, dtype), uniform(data.draw, pool.y_shape, dtype)
+    _, indices = ref.max_pool2d_forward(x, pool.kernel, pool.stride, pool.padding)
+    got = backend.max_pool2d_backward(*on(backend, dy, indices), pool.x_shape)
+    KH, KW = pool.kernel  # a pixel collects at most one term per window covering it
+    assert_agrees(got, ref.max_pool2d_backward(dy, indices, pool.x_shape), KH * KW)
+
+
+@given(pool=pools(), dtype=DTYPES, data=st.data())
+def test_avg_pool2d_forward_agrees(backend, pool, dtype, data):
+    x = uniform(data.draw, pool.x_shape, dtype)
+    got = backend.avg_pool2d_forward(*on(backend, x), pool.kernel, pool.stride, pool.padding)
+    KH, KW = pool.kernel
+    assert_agrees(got, ref.avg_pool2d_forward(x, pool.kernel, pool.stride, pool.padding), KH * KW)
+
+
+@given(pool=pools(), dtype=DTYPES, data=st.data())
+def test_avg_pool2d_backward_agrees(backend, pool, dtype, data):
+    dy = uniform(data.draw, pool.y_shape, dtype)
+    got = backend.avg_pool2d_backward(*on(backend, dy), pool.x_shape, pool.kernel, pool.stride, pool.padding)
+    KH, KW = pool.kernel
+    want = ref.avg_pool2d_backward(dy, pool.x_shape, pool.kernel, pool.stride, pool.padding)
+    assert_agrees(got, want, KH * KW)
