@@ -183,3 +183,16 @@ def test_machine_header_names_blas_threads_and_warns_about_openblas_variables(mo
     monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
     text = "\n".join(machine_lines(machine_info(None)))
     assert "WARNING: OPENBLAS_CORETYPE=Haswell is set" in text and "env -u OPENBLAS_CORETYPE" in text
+
+
+def test_a_backend_without_a_kernel_is_left_out_with_a_note(monkeypatch):
+    from tinygrad_edu import kernels
+    from tinygrad_edu.bench import measure
+
+    monkeypatch.delattr(kernels.get("numpy"), "conv2d_backward_weight")
+    settings = Settings(conv_cases=(ConvCase(1, 1, 6, 6, 2, 3),), repeat=1, min_sample_s=0.0)
+    results, notes = measure("conv", settings, ["numpy"])
+    assert results == []
+    assert notes == ["numpy is left out of conv 1×1×6×6→2 3×3: its kernel table has no conv2d_backward_weight yet"]
+    results, notes = measure("train", Settings(train_cases=(TrainCase("mlp", 2),), repeat=1, min_sample_s=0), ["numpy"])
+    assert [r.case for r in results] == ["mlp b2"] and notes == []  # the MLP needs matmul only

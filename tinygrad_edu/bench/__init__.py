@@ -29,7 +29,7 @@ from typing import Any
 from .. import kernels
 from .report import Result, blas_threads, machine_info, machine_lines, save_chart, section_table, target_lines, targets
 from .timing import device_of_line, line_fn, time_interleaved
-from .work import SECTIONS, Settings, conv_work, matmul_work, train_work
+from .work import SECTIONS, Settings, conv_work, matmul_work, missing_kernels, train_work
 
 WORK: dict[str, Callable[..., Callable[[], Any]]] = {"matmul": matmul_work, "conv": conv_work, "train": train_work}
 
@@ -46,10 +46,19 @@ def _cases(section: str, settings: Settings, lines: list[str]) -> list[tuple[Any
     return [(case, lines) for case in settings.train_cases] + [(c, lines) for c in settings.gpu_train_cases if gpu]
 
 
-def measure(section: str, settings: Settings, lines: list[str]) -> list[Result]:
-    """Every case of a section, its lines timed interleaved."""
-    results = []
+def measure(section: str, settings: Settings, lines: list[str]) -> tuple[list[Result], list[str]]:
+    """Every case of a section, its lines timed interleaved; and notes on the lines left out."""
+    results, notes = [], []
     for case, case_lines in _cases(section, settings, lines):
+        for line in case_lines:
+            missing = missing_kernels(line, section, case)
+            if missing:
+                notes.append(
+                    f"{line} is left out of {section} {case}: its kernel table has no {', '.join(missing)} yet"
+                )
+        case_lines = [line for line in case_lines if not missing_kernels(line, section, case)]
+        if not case_lines:
+            continue
         start = time.perf_counter()
         fns = {line: line_fn(line, WORK[section](line, case)) for line in case_lines}
         for line, timing in time_interleaved(fns, settings.repeat, settings.min_sample_s).items():
@@ -59,7 +68,7 @@ def measure(section: str, settings: Settings, lines: list[str]) -> list[Result]:
         print(f"  measured {section} {case} ({', '.join(case_lines)}) in {elapsed:.1f} s", file=sys.stderr, flush=True)
         del fns
         gc.collect()  # the next case starts without this one's models and graphs
-    return results
+    return results, notes
 
 
 def _import_torch() -> Any | None:
@@ -95,11 +104,12 @@ def benchmark(settings: Settings, backends: Sequence[str], with_torch: bool = Tr
         print("\n".join(machine_lines(info)))
         print(f"lines: {', '.join(lines)}" + (f"; PyTorch CPU set to {threads} threads (= NumPy's BLAS)" * bool(torch)))
         print("note: the machine may be shared with other work; figures are medians over interleaved repeats.\n")
-        results = []
+        results, notes = [], []
         for section in settings.sections:
-            section_results = measure(section, settings, lines)
-            print(section_table(section, section_results, settings.repeat) + "\n", flush=True)
-            results += section_results
+            section_results, section_notes = measure(section, settings, lines)
+            print(section_table(section, section_results, settings.repeat), flush=True)
+            print("".join(f"note: {note}\n" for note in section_notes), flush=True)
+            results, notes = results + section_results, notes + section_notes
         if hasattr(os, "getloadavg"):
             info["load_average_at_end"] = os.getloadavg()
             print(
@@ -112,12 +122,13 @@ def benchmark(settings: Settings, backends: Sequence[str], with_torch: bool = Tr
         if torch is not None:
             torch.set_num_threads(torch_threads)
     report = dict(settings=asdict(settings), lines=lines, machine=info, results=[r.to_json() for r in results])
-    report["targets"] = found
+    report.update(skipped=notes, targets=found)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         _write_atomic(out / "bench.json", lambda p: p.write_text(json.dumps(report, indent=1, default=str)))
-        _write_atomic(out / "bench.png", lambda p: save_chart(results, p))
-        print(f"\nwrote {out / 'bench.json'} and {out / 'bench.png'}")
+        if results:
+            _write_atomic(out / "bench.png", lambda p: save_chart(results, p))
+        print(f"\nwrote {out / 'bench.json'}" + f" and {out / 'bench.png'}" * bool(results))
     return report
 
 

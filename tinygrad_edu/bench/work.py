@@ -79,6 +79,26 @@ class Settings:
         return cls(matmul_sizes=(128, 256, 512), conv_cases=LENET_CONVS, repeat=3, min_sample_s=0.02)
 
 
+CONV_KERNELS = ("conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight")
+
+
+def kernels_needed(section: str, case: Any) -> tuple[str, ...]:
+    """The kernel-table functions a case calls."""
+    if section == "matmul" or (section == "train" and case.model == "mlp"):
+        return ("matmul",)
+    if section == "conv":
+        return CONV_KERNELS
+    return ("matmul", *CONV_KERNELS, "max_pool2d_forward", "max_pool2d_backward")
+
+
+def missing_kernels(line: str, section: str, case: Any) -> list[str]:
+    """The functions a case needs that our backend ``line`` does not define yet (none for PyTorch lines)."""
+    if line not in kernels.NAMES:
+        return []
+    backend = kernels.get(line)
+    return [f for f in kernels_needed(section, case) if not hasattr(backend, f)]
+
+
 # ---------------------------------------------------------------------------------------------
 # The measurements: each returns the work of one line (called again and again by the timer)
 # ---------------------------------------------------------------------------------------------
