@@ -38,9 +38,9 @@ def _cases(section: str, settings: Settings, lines: list[str]) -> list[tuple[Any
     """(case, the lines that run it) for one section. GPU-only extras run when a GPU line is present."""
     gpu = [line for line in lines if device_of_line(line) == "cuda"]
     if section == "matmul":
-        lines = lines + ["cupy.matmul"] * ("cupy" in lines)  # cuBLAS, the issue's yardstick for our SGEMM
-        gpu = gpu + ["cupy.matmul"] * ("cupy" in lines)
-        return [(n, lines) for n in settings.matmul_sizes] + [(n, gpu) for n in settings.gpu_matmul_sizes if gpu]
+        cublas = ["cupy.matmul"] if "cupy" in lines else []  # the issue's yardstick for our SGEMM
+        cases = [(n, lines + cublas) for n in settings.matmul_sizes]
+        return cases + [(n, gpu + cublas) for n in settings.gpu_matmul_sizes if gpu]
     if section == "conv":
         return [(case, lines) for case in settings.conv_cases]
     return [(case, lines) for case in settings.train_cases] + [(c, lines) for c in settings.gpu_train_cases if gpu]
@@ -50,13 +50,11 @@ def measure(section: str, settings: Settings, lines: list[str]) -> tuple[list[Re
     """Every case of a section, its lines timed interleaved; and notes on the lines left out."""
     results, notes = [], []
     for case, case_lines in _cases(section, settings, lines):
-        for line in case_lines:
-            missing = missing_kernels(line, section, case)
-            if missing:
-                notes.append(
-                    f"{line} is left out of {section} {case}: its kernel table has no {', '.join(missing)} yet"
-                )
-        case_lines = [line for line in case_lines if not missing_kernels(line, section, case)]
+        missing = {line: missing_kernels(line, section, case) for line in case_lines}
+        for line, names in missing.items():
+            if names:
+                notes.append(f"{line} is left out of {section} {case}: its kernel table has no {', '.join(names)} yet")
+        case_lines = [line for line in case_lines if not missing[line]]
         if not case_lines:
             continue
         start = time.perf_counter()
@@ -100,9 +98,10 @@ def benchmark(settings: Settings, backends: Sequence[str], with_torch: bool = Tr
         info = machine_info(torch)
         lines = list(backends)
         if torch is not None:
-            lines += ["torch-cpu"] + ["torch-cuda"] * torch.cuda.is_available()
+            lines += ["torch-cpu", "torch-cuda"] if torch.cuda.is_available() else ["torch-cpu"]
         print("\n".join(machine_lines(info)))
-        print(f"lines: {', '.join(lines)}" + (f"; PyTorch CPU set to {threads} threads (= NumPy's BLAS)" * bool(torch)))
+        torch_note = f"; PyTorch CPU set to {threads} threads (= NumPy's BLAS)" if torch is not None else ""
+        print(f"lines: {', '.join(lines)}{torch_note}")
         print("note: the machine may be shared with other work; figures are medians over interleaved repeats.\n")
         results, notes = [], []
         for section in settings.sections:
@@ -128,7 +127,7 @@ def benchmark(settings: Settings, backends: Sequence[str], with_torch: bool = Tr
         _write_atomic(out / "bench.json", lambda p: p.write_text(json.dumps(report, indent=1, default=str)))
         if results:
             _write_atomic(out / "bench.png", lambda p: save_chart(results, p))
-        print(f"\nwrote {out / 'bench.json'}" + f" and {out / 'bench.png'}" * bool(results))
+        print(f"\nwrote {out / 'bench.json'}" + (f" and {out / 'bench.png'}" if results else ""))
     return report
 
 
