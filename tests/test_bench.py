@@ -43,23 +43,25 @@ def scripted(clock: FakeClock, durations: list[float], log: list[str], name: str
 def test_timer_first_call_median_best_and_interleaving():
     clock, log = FakeClock(), []
     fns = {
-        "a": scripted(clock, [5.0, 1.0, 3.0, 1.0, 2.0], log, "a"),  # compiles on the first call
-        "b": scripted(clock, [0.5, 0.5, 0.7, 0.4, 0.6], log, "b"),
+        "a": scripted(clock, [5.0, 1.0, 1.0, 1.0, 3.0, 1.0, 2.0], log, "a"),  # compiles on the first call
+        "b": scripted(clock, [0.5, 0.5, 0.5, 0.5, 0.7, 0.4, 0.6], log, "b"),
     }
     t = time_interleaved(fns, repeat=3, min_sample_s=0.0, clock=clock)
-    assert t["a"].first == 5.0 and t["a"].samples == [3.0, 1.0, 2.0]
-    assert t["a"].median == 2.0 and t["a"].best == 1.0 and t["a"].calls_per_sample == 1
+    assert t["a"].first == 5.0 and t["a"].samples == pytest.approx([3.0, 1.0, 2.0])
+    assert t["a"].median == pytest.approx(2.0) and t["a"].best == pytest.approx(1.0) and t["a"].calls_per_sample == 1
     assert t["b"].first == 0.5 and t["b"].median == pytest.approx(0.6) and t["b"].best == pytest.approx(0.4)
-    # warm-up (first + second call) of each, then rounds that start with a different line each time
-    assert log == ["a", "a", "b", "b", "a", "b", "b", "a", "a", "b"]
+    # first call and three warm-up calls of each, then rounds that start with a different line each time
+    assert log == ["a"] * 4 + ["b"] * 4 + ["a", "b", "b", "a", "a", "b"]
 
 
 def test_timer_samples_last_at_least_min_sample_s_and_report_per_call():
     clock, log = FakeClock(), []
-    t = time_interleaved({"f": scripted(clock, [0.01, 0.002, 0.003], log, "f")}, 2, 0.01, clock=clock)
-    assert t["f"].calls_per_sample == 5  # the second call took 2 ms: 5 calls make 10 ms
+    fn = scripted(clock, [0.5, 0.02, 0.003, 0.003], log, "f")  # a compile, one slow call, then 3 ms calls
+    t = time_interleaved({"f": fn}, 2, 0.01, clock=clock)
+    # the fastest of the three warm-up calls (3 ms, not the slow 20 ms) decides: 4 calls make 10 ms
+    assert t["f"].first == 0.5 and t["f"].calls_per_sample == 4
     assert t["f"].samples == pytest.approx([0.003, 0.003])
-    assert len(log) == 2 + 2 * 5
+    assert len(log) == 1 + 3 + 2 * (1 + 4)  # first, warm-up, (one untimed call + the sample) per repeat
     with pytest.raises(ValueError, match="repeat must be at least 1"):
         time_interleaved({"f": lambda: None}, 0, 0.0)
 
