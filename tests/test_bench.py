@@ -163,6 +163,7 @@ def test_a_tiny_real_run_writes_json_and_png(tmp_path, capsys):
         (["--backends", "numpy,tpu"], "unknown backend 'tpu': choose from numpy, numba, cupy"),
         (["--sections", "matmul,fft"], "unknown section 'fft': choose from matmul, conv, train"),
         (["--repeat", "0"], "--repeat must be at least 1"),
+        (["--threads", "0"], "--threads must be at least 1"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(argv, message, capsys, tmp_path):
@@ -198,3 +199,17 @@ def test_a_backend_without_a_kernel_is_left_out_with_a_note(monkeypatch):
     assert notes == ["numpy is left out of conv 1×1×6×6→2 3×3: its kernel table has no conv2d_backward_weight yet"]
     results, notes = measure("train", Settings(train_cases=(TrainCase("mlp", 2),), repeat=1, min_sample_s=0), ["numpy"])
     assert [r.case for r in results] == ["mlp b2"] and notes == []  # the MLP needs matmul only
+
+
+def test_thread_counts_sets_every_library_and_restores():
+    numba = pytest.importorskip("numba")
+    torch = pytest.importorskip("torch")
+    from threadpoolctl import threadpool_info
+
+    from tinygrad_edu.bench.timing import blas_threads, thread_counts
+
+    before = (blas_threads(), numba.get_num_threads(), torch.get_num_threads())
+    with thread_counts(1, torch) as n:
+        assert n == 1 and (blas_threads(), numba.get_num_threads(), torch.get_num_threads()) == (1, 1, 1)
+        assert all(p["num_threads"] == 1 for p in threadpool_info() if p["user_api"] == "blas")
+    assert (blas_threads(), numba.get_num_threads(), torch.get_num_threads()) == before

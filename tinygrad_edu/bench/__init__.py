@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import kernels
-from .report import Result, blas_threads, machine_info, machine_lines, save_chart, section_table, target_lines, targets
-from .timing import device_of_line, line_fn, time_interleaved
+from .report import Result, machine_info, machine_lines, save_chart, section_table, target_lines, targets
+from .timing import device_of_line, line_fn, thread_counts, time_interleaved
 from .work import SECTIONS, Settings, conv_work, matmul_work, missing_kernels, train_work
 
 WORK: dict[str, Callable[..., Callable[[], Any]]] = {"matmul": matmul_work, "conv": conv_work, "train": train_work}
@@ -90,18 +90,13 @@ def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
 def benchmark(settings: Settings, backends: Sequence[str], with_torch: bool = True, out: Path | None = None) -> dict:
     """Measure, print the tables, and (with ``out``) write bench.json and bench.png there; returns the report."""
     torch = _import_torch() if with_torch else None
-    threads = blas_threads()
-    torch_threads = torch.get_num_threads() if torch is not None else None
-    if torch is not None:
-        torch.set_num_threads(threads)  # the same number of threads as our side computes with
-    try:
+    with thread_counts(settings.threads, torch) as threads:
         info = machine_info(torch)
         lines = list(backends)
         if torch is not None:
             lines += ["torch-cpu", "torch-cuda"] if torch.cuda.is_available() else ["torch-cpu"]
         print("\n".join(machine_lines(info)))
-        torch_note = f"; PyTorch CPU set to {threads} threads (= NumPy's BLAS)" if torch is not None else ""
-        print(f"lines: {', '.join(lines)}{torch_note}")
+        print(f"lines: {', '.join(lines)}; every library computes with {threads} threads")
         print("note: the machine may be shared with other work; figures are medians over interleaved repeats.\n")
         results, notes = [], []
         for section in settings.sections:
@@ -109,17 +104,12 @@ def benchmark(settings: Settings, backends: Sequence[str], with_torch: bool = Tr
             print(section_table(section, section_results, settings.repeat), flush=True)
             print("".join(f"note: {note}\n" for note in section_notes), flush=True)
             results, notes = results + section_results, notes + section_notes
-        if hasattr(os, "getloadavg"):
-            info["load_average_at_end"] = os.getloadavg()
-            print(
-                "load average at the end (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in info["load_average_at_end"])
-            )
-        found = targets(results)
-        if found:
-            print("== the issue's targets (ratios of medians from this run)\n" + "\n".join(target_lines(found)))
-    finally:
-        if torch is not None:
-            torch.set_num_threads(torch_threads)
+    if hasattr(os, "getloadavg"):
+        info["load_average_at_end"] = os.getloadavg()
+        print("load average at the end (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in info["load_average_at_end"]))
+    found = targets(results)
+    if found:
+        print("== the issue's targets (ratios of medians from this run)\n" + "\n".join(target_lines(found)))
     report = dict(settings=asdict(settings), lines=lines, machine=info, results=[r.to_json() for r in results])
     report.update(skipped=notes, targets=found)
     if out is not None:
@@ -146,6 +136,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sections", default=",".join(SECTIONS), help="comma-separated, of: " + ", ".join(SECTIONS))
     parser.add_argument("--repeat", type=int, help="samples per figure (default 5, or 3 with --quick)")
     parser.add_argument("--out", default="bench_out", help="folder for bench.json and bench.png (default bench_out/)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="threads for NumPy's BLAS, Numba and PyTorch alike (default: as many as NumPy's BLAS uses); "
+        "--threads 1 steadies the figures on a busy machine",
+    )
     parser.add_argument("--no-torch", action="store_true", help="leave out the PyTorch comparison lines")
 
 
@@ -167,6 +163,10 @@ def run(args: argparse.Namespace) -> int:
         backends = kernels.available() if args.backends is None else _names(args.backends, kernels.NAMES, "backend")
         for name in backends:
             kernels.get(name)  # a backend that cannot run here says why, rather than vanishing from the table
+        if args.threads is not None:
+            if args.threads < 1:
+                raise ValueError(f"--threads must be at least 1, got {args.threads}")
+            settings.threads = args.threads
         if args.repeat is not None:
             if args.repeat < 1:
                 raise ValueError(f"--repeat must be at least 1, got {args.repeat}")

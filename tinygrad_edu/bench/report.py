@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .timing import Timing, device_of_line
+from .timing import Timing, device_of_line, numpy_blas
 
 OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 ENV_VARS = (*OPENBLAS_VARS, "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "TINYGRAD_EDU_KERNELS")
@@ -60,20 +60,6 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def numpy_blas(threadpools: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
-    """NumPy's BLAS among the loaded thread pools (threadpoolctl): the one in NumPy's folder, else the first."""
-    blas = [p for p in threadpools if p.get("user_api") == "blas"]
-    return next((p for p in blas if "numpy" in p["filepath"]), blas[0] if blas else None)
-
-
-def blas_threads() -> int:
-    """How many threads NumPy's BLAS uses (what our side computes with)."""
-    from threadpoolctl import threadpool_info
-
-    blas = numpy_blas(threadpool_info())
-    return int(blas["num_threads"]) if blas else os.cpu_count() or 1
-
-
 def machine_info(torch: Any | None) -> dict[str, Any]:
     """CPU, versions, the BLAS libraries loaded (threadpoolctl), thread counts, environment, GPU."""
     from threadpoolctl import threadpool_info
@@ -82,7 +68,8 @@ def machine_info(torch: Any | None) -> dict[str, Any]:
     info.update(python=sys.version.split()[0], numpy=np.__version__, threadpools=threadpool_info())
     info["env"] = {k: os.environ.get(k) for k in ENV_VARS}
     info["load_average_at_start"] = os.getloadavg() if hasattr(os, "getloadavg") else None
-    info["threads"] = {"numpy_blas": blas_threads()}
+    numpys = numpy_blas(info["threadpools"])
+    info["threads"] = {"numpy_blas": numpys["num_threads"] if numpys else None}
     try:
         import numba
 

@@ -11,9 +11,11 @@ GPU work is queued, not done, when a call returns: GPU lines synchronise before 
 from __future__ import annotations
 
 import math
+import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,3 +124,43 @@ def line_fn(line: str, work: Callable[[], Any]) -> Callable[[], None]:
             sync()
 
     return call
+
+
+def numpy_blas(threadpools: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """NumPy's BLAS among the loaded thread pools (threadpoolctl): the one in NumPy's folder, else the first."""
+    blas = [p for p in threadpools if p.get("user_api") == "blas"]
+    return next((p for p in blas if "numpy" in p["filepath"]), blas[0] if blas else None)
+
+
+def blas_threads() -> int:
+    """How many threads NumPy's BLAS uses now (threadpoolctl)."""
+    from threadpoolctl import threadpool_info
+
+    blas = numpy_blas(threadpool_info())
+    return int(blas["num_threads"]) if blas else os.cpu_count() or 1
+
+
+@contextmanager
+def thread_counts(threads: int | None, torch: Any | None = None) -> Iterator[int]:
+    """Every library on the same number of threads for the block, and the old counts back after.
+
+    ``threads`` (``--threads``), or as many as NumPy's BLAS uses (all cores by default): NumPy's
+    BLAS through threadpoolctl, Numba with ``numba.set_num_threads``, PyTorch with
+    ``torch.set_num_threads``. Yields the count.
+    """
+    from threadpoolctl import threadpool_limits
+
+    n = threads or blas_threads()
+    with ExitStack() as stack:
+        stack.enter_context(threadpool_limits(limits=n, user_api="blas"))
+        try:
+            import numba
+        except ImportError:
+            numba = None
+        if numba is not None:
+            stack.callback(numba.set_num_threads, numba.get_num_threads())
+            numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+        if torch is not None:
+            stack.callback(torch.set_num_threads, torch.get_num_threads())
+            torch.set_num_threads(n)
+        yield n

@@ -70,6 +70,7 @@ class Settings:
     repeat: int = 5
     min_sample_s: float = 0.05
     sections: Sequence[str] = SECTIONS
+    threads: int | None = None  # None: as many as NumPy's BLAS uses
     gpu_matmul_sizes: Sequence[int] = (4096,)  # GPU lines only (the cuBLAS target)
     gpu_train_cases: Sequence[TrainCase] = (TrainCase("lenet", 256),)  # when a GPU line runs (cupy vs numba)
 
