@@ -96,7 +96,7 @@ def benchmark(settings: Settings, backends: Sequence[str], with_torch: bool = Tr
         if torch is not None:
             lines += ["torch-cpu", "torch-cuda"] if torch.cuda.is_available() else ["torch-cpu"]
         print("\n".join(machine_lines(info)))
-        print(f"lines: {', '.join(lines)}; every library computes with {threads} threads")
+        print(f"lines: {', '.join(lines)}; every library computes with {threads} thread{'s' * (threads != 1)}")
         print("note: the machine may be shared with other work; figures are medians over interleaved repeats.\n")
         results, notes = [], []
         for section in settings.sections:

@@ -94,7 +94,7 @@ def machine_lines(info: dict[str, Any]) -> list[str]:
         version = f" {p['version']}" if p.get("version") else ""
         kernel = f", kernel {p['architecture']}" if p.get("architecture") else ""
         lines.append(
-            f"{whose}: {p['internal_api']}{version}{kernel}, {p['num_threads']} threads "
+            f"{whose}: {p['internal_api']}{version}{kernel}, {p['num_threads']} thread{'s' * (p['num_threads'] != 1)} "
             f"({os.path.basename(p['filepath'])})"
         )
     load = info.get("load_average_at_start")
