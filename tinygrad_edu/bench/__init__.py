@@ -96,7 +96,8 @@ def benchmark(settings: Settings, backends: Sequence[str], with_torch: bool = Tr
         if torch is not None:
             lines += ["torch-cpu", "torch-cuda"] if torch.cuda.is_available() else ["torch-cpu"]
         print("\n".join(machine_lines(info)))
-        print(f"lines: {', '.join(lines)}; every library computes with {threads} thread{'s' * (threads != 1)}")
+        threads_text = f"{threads} thread" + ("s" if threads != 1 else "")
+        print(f"lines: {', '.join(lines)}; every library computes with {threads_text}")
         print("note: the machine may be shared with other work; figures are medians over interleaved repeats.\n")
         results, notes = [], []
         for section in settings.sections:
@@ -116,7 +117,8 @@ def benchmark(settings: Settings, backends: Sequence[str], with_torch: bool = Tr
         out.mkdir(parents=True, exist_ok=True)
         _write_atomic(out / "bench.json", lambda p: p.write_text(json.dumps(report, indent=1, default=str)))
         if results:
-            _write_atomic(out / "bench.png", lambda p: save_chart(results, p))
+            title = f"tinygrad-edu bench: {info['cpu']}, {threads_text}, medians of {settings.repeat}"
+            _write_atomic(out / "bench.png", lambda p: save_chart(results, p, title))
         print(f"\nwrote {out / 'bench.json'}" + (f" and {out / 'bench.png'}" if results else ""))
     return report
 

@@ -224,16 +224,18 @@ def target_lines(found: Sequence[dict[str, Any]]) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def save_chart(results: Sequence[Result], path: Path) -> None:
-    """bench.png: one panel per section, grouped bars (one per line) per case, log scale."""
+def save_chart(results: Sequence[Result], path: Path, title: str = "") -> None:
+    """bench.png: one panel per section, grouped bars (one per line, same colour in every panel) per case, log scale."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     sections = list(dict.fromkeys(r.section for r in results))
+    colours = {line: f"C{i}" for i, line in enumerate(dict.fromkeys(r.line for r in results))}
     width_in = 5.5 * len(sections)
     fig = Figure(figsize=(width_in, 4.8))
-    fig.subplots_adjust(left=0.9 / width_in, right=1 - 0.2 / width_in, bottom=0.2, top=0.92, wspace=0.3)
+    fig.subplots_adjust(left=0.9 / width_in, right=1 - 0.2 / width_in, bottom=0.2, top=0.86, wspace=0.3)
+    fig.suptitle(title, fontsize=10)
     FigureCanvasAgg(fig)
     for i, section in enumerate(sections, start=1):
         ax = fig.add_subplot(1, len(sections), i)
@@ -243,7 +245,7 @@ def save_chart(results: Sequence[Result], path: Path) -> None:
         for j, line in enumerate(lines):
             points = [(k, _figure(r)) for k, c in enumerate(cases) for r in mine if r.case == c and r.line == line]
             xs = [k + (j - (len(lines) - 1) / 2) * width for k, _ in points]
-            bars = ax.bar(xs, [v for _, v in points], width, label=line)
+            bars = ax.bar(xs, [v for _, v in points], width, label=line, color=colours[line])
             ax.bar_label(bars, fmt="%.3g", fontsize=6)
         ax.set_xticks(range(len(cases)), cases, rotation=20, ha="right", fontsize=8)
         ax.set_yscale("log")
