@@ -2,10 +2,11 @@
 
     python -m tinygrad_edu.bench --quick          # under a minute on 2 cores
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m tinygrad_edu.bench
+    python -m tinygrad_edu.bench --threads 1      # steadier figures when other programs share the cores
 
 One run measures every available kernel backend (``tge.kernels.available()``: numpy, numba,
-cupy on a GPU) and, when PyTorch is installed, PyTorch as a comparison line ("torch-cpu", with as
-many threads as NumPy's BLAS uses, and "torch-cuda" on a GPU) in three sections (work.py):
+cupy on a GPU) and, when PyTorch is installed, PyTorch as a comparison line ("torch-cpu", and
+"torch-cuda" on a GPU), every library on the same number of threads, in three sections (work.py):
 matmul GFLOP/s, conv2d forward+backward ms, and one training step of the seed MLP and LeNet.
 It prints the machine and one table per section (report.py), then the issue's targets, and
 writes bench.json (every sample) and bench.png to ``--out``. How it times: timing.py.
@@ -31,6 +32,7 @@ from .report import Result, machine_info, machine_lines, save_chart, section_tab
 from .timing import device_of_line, line_fn, thread_counts, time_interleaved
 from .work import SECTIONS, Settings, conv_work, matmul_work, missing_kernels, train_work
 
+DESCRIPTION = "How fast is each kernel backend, next to NumPy's BLAS and PyTorch: matmul, conv2d, a training step."
 WORK: dict[str, Callable[..., Callable[[], Any]]] = {"matmul": matmul_work, "conv": conv_work, "train": train_work}
 
 
@@ -182,9 +184,9 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m tinygrad_edu.bench [options]``."""
-    parser = argparse.ArgumentParser(prog="tinygrad-edu bench", description=__doc__.split("\n")[0].strip("`"))
+    parser = argparse.ArgumentParser(prog="tinygrad-edu bench", description=DESCRIPTION)
     add_arguments(parser)
     return run(parser.parse_args(argv))
 
 
-__all__ = ["Settings", "add_arguments", "benchmark", "main", "measure", "run", "time_interleaved"]
+__all__ = ["DESCRIPTION", "Settings", "add_arguments", "benchmark", "main", "measure", "run", "time_interleaved"]
