@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import kernels, nn, optim
+from . import cuda, data, datasets, kernels, metrics, nn, optim
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .creation import (
     arange,
     eye,
+    from_numpy,
     full,
     full_like,
     linspace,
@@ -38,7 +39,8 @@ from .gradcheck import GradcheckError, gradcheck
 from .ops.elementwise import unbroadcast
 from .profile import profile
 from .random import manual_seed
-from .tensor import Tensor
+from .serialization import load, save
+from .tensor import Tensor, is_tensor
 from .tensor_shape import cat, stack, where
 
 __version__ = "0.1.0"
@@ -62,6 +64,7 @@ tanh, sigmoid, relu, pow, clamp, clip = (
     Tensor.clip,
 )  # noqa: A001
 maximum, minimum, square, neg = Tensor.maximum, Tensor.minimum, Tensor.square, Tensor.neg
+add, sub, mul, div, numel = Tensor.add, Tensor.sub, Tensor.mul, Tensor.div, Tensor.numel
 sum, mean, var, std = Tensor.sum, Tensor.mean, Tensor.var, Tensor.std  # noqa: A001
 max, min, amax, amin, argmax, argmin = (
     Tensor.max,
@@ -88,16 +91,23 @@ __all__ = [
     "Tensor",
     "arange",
     "cat",
+    "cuda",
     "cuda_is_available",
+    "data",
+    "datasets",
     "enable_grad",
     "eye",
+    "from_numpy",
     "full",
     "full_like",
     "gradcheck",
     "is_grad_enabled",
+    "is_tensor",
     "kernels",
     "linspace",
+    "load",
     "manual_seed",
+    "metrics",
     "nn",
     "no_grad",
     "optim",
@@ -109,6 +119,7 @@ __all__ = [
     "randint",
     "randn",
     "randn_like",
+    "save",
     "stack",
     "tensor",
     "unbroadcast",

@@ -41,6 +41,11 @@ class _GradMode:
 
     enabled: bool
 
+    def __new__(cls, fn: Callable | None = None) -> Any:
+        """``no_grad()`` is a context manager or decorator; ``@no_grad`` without parentheses works too."""
+        mode = super().__new__(cls)
+        return mode if fn is None else mode(fn)
+
     def __enter__(self) -> None:
         global _grad_enabled
         self._previous = _grad_enabled

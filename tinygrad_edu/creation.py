@@ -11,16 +11,17 @@ from typing import Any
 
 import numpy as np
 
-from .device import check_device, to_device
+from .device import array_module, check_device, to_device
 from .random import generator
 from .tensor import DEFAULT_FLOAT, Tensor, as_dtype
 from .tensor_shape import shape_args
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: str = "cpu") -> Tensor:
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: str | None = None) -> Tensor:
     """A new tensor holding a copy of ``data`` (a number, nested lists, an array or a tensor).
 
     Python floats become float32, ints int64; arrays keep their dtype, as with torch.tensor.
+    ``device`` defaults to where the data already is ("cpu" for lists and NumPy arrays).
     """
     if isinstance(data, Tensor):
         data = data.array
@@ -28,19 +29,33 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: st
     return Tensor(copied, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor that shares memory with a NumPy array (no copy, dtype kept), as ``torch.from_numpy``."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a NumPy array, got {type(array).__name__}; use tge.tensor(data)")
+    return Tensor(array)
+
+
 def _make(array: np.ndarray, dtype: Any, device: str, requires_grad: bool) -> Tensor:
     array = array.astype(DEFAULT_FLOAT if dtype is None else as_dtype(dtype), copy=False)
     return Tensor(to_device(array, check_device(device)), requires_grad=requires_grad)
 
 
+def _filled(shape: tuple[int, ...], value: Any, dtype: Any, device: str, requires_grad: bool) -> Tensor:
+    """A constant tensor made directly on its device (no host copy)."""
+    xp = array_module(check_device(device))
+    array = xp.full(shape, value, dtype=DEFAULT_FLOAT if dtype is None else as_dtype(dtype))
+    return Tensor(array, requires_grad=requires_grad)
+
+
 def zeros(*shape: Any, dtype: Any = None, device: str = "cpu", requires_grad: bool = False) -> Tensor:
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    return _make(np.zeros(shape_args(shape)), dtype, device, requires_grad)
+    return _filled(shape_args(shape), 0, dtype, device, requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, device: str = "cpu", requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return _make(np.ones(shape_args(shape)), dtype, device, requires_grad)
+    return _filled(shape_args(shape), 1, dtype, device, requires_grad)
 
 
 def full(shape: Any, fill_value: float, dtype: Any = None, device: str = "cpu", requires_grad: bool = False) -> Tensor:
@@ -48,7 +63,7 @@ def full(shape: Any, fill_value: float, dtype: Any = None, device: str = "cpu", 
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     if dtype is None and isinstance(fill_value, bool | int) and not isinstance(fill_value, float):
         dtype = bool if isinstance(fill_value, bool) else np.int64
-    return _make(np.full(shape, fill_value), dtype, device, requires_grad)
+    return _filled(shape, fill_value, dtype, device, requires_grad)
 
 
 def zeros_like(t: Tensor, dtype: Any = None, device: str | None = None, requires_grad: bool = False) -> Tensor:
@@ -96,8 +111,12 @@ def rand(*shape: Any, dtype: Any = None, device: str = "cpu", requires_grad: boo
     return _make(generator().random(shape_args(shape)), dtype, device, requires_grad)
 
 
-def randint(low: int, high: int, size: Any, dtype: Any = None, device: str = "cpu") -> Tensor:
-    """Integers drawn uniformly from [low, high), int64."""
+def randint(low: int, high: Any = None, size: Any = None, dtype: Any = None, device: str = "cpu") -> Tensor:
+    """Integers drawn uniformly from [low, high), int64: ``randint(0, 10, (3,))`` or ``randint(10, (3,))``."""
+    if size is None:
+        if high is None:
+            raise TypeError("randint: give a size, e.g. tge.randint(0, 10, (3,)) or tge.randint(10, (3,))")
+        low, high, size = 0, low, high  # PyTorch's randint(high, size)
     size = (size,) if isinstance(size, int) else tuple(size)
     return _make(generator().integers(low, high, size), dtype or np.int64, device, False)
 

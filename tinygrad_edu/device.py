@@ -14,8 +14,14 @@ import numpy as np
 DEVICES = ("cpu", "cuda")
 
 
+_cupy: ModuleType | None = None  # CuPy, once it has been found to work (every op on "cuda" asks for it)
+
+
 def _import_cupy() -> ModuleType:
     """Import CuPy, or explain how to get a working one."""
+    global _cupy
+    if _cupy is not None:
+        return _cupy
     try:
         import cupy
     except ImportError as e:
@@ -29,6 +35,7 @@ def _import_cupy() -> ModuleType:
         raise RuntimeError(f"device 'cuda': CuPy is installed but found no usable GPU ({e}).") from e
     if n == 0:
         raise RuntimeError("device 'cuda': CuPy is installed but this machine has no GPU.")
+    _cupy = cupy
     return cupy
 
 

@@ -34,8 +34,10 @@ def as_array(data: Any, dtype: Any = None, device: str | None = None) -> Any:
     """
     if isinstance(data, Tensor):
         data = data.array
-    if hasattr(data, "__cuda_array_interface__") or isinstance(data, np.ndarray | np.generic):
+    if hasattr(data, "__cuda_array_interface__") or isinstance(data, np.ndarray):
         array = data
+    elif isinstance(data, np.generic):  # a NumPy scalar (np.float64(1.5)) keeps its dtype, as a 0-d array
+        array = np.asarray(data)
     else:
         array = np.asarray(data)
         if array.dtype == np.float64 and dtype is None:
@@ -72,7 +74,13 @@ class Tensor(TensorOps):
 
     @classmethod
     def _wrap(cls, array: Any, device: str | None = None, requires_grad: bool = False) -> Tensor:
-        """A Tensor around an existing array, with no checks or copies (used by the ops)."""
+        """A Tensor around an existing array, with no checks or copies (used by the ops).
+
+        NumPy turns 0-d results into scalars (``np.exp(np.asarray(1.0))`` is an ``np.float64``);
+        those become 0-d arrays again, so that in-place updates such as ``x.grad.zero_()`` work.
+        """
+        if isinstance(array, np.generic):
+            array = np.asarray(array)
         t = cls.__new__(cls)
         t.array, t.grad, t._ctx, t._retains_grad, t._requires_grad = array, None, None, False, requires_grad
         return t
@@ -157,6 +165,12 @@ class Tensor(TensorOps):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
+
+    def __iter__(self) -> Any:
+        """The sub-tensors along dim 0 (each in the graph, like ``x[i]``)."""
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor: use .item() for its number")
+        return (self[i] for i in range(self.shape[0]))
 
     # ---- conversion --------------------------------------------------------------------------
 
@@ -380,12 +394,17 @@ class Tensor(TensorOps):
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check_inplace("__setitem__")
-        self.array[_index_arrays(index)] = self._value(value)
+        self.array[self._index(index)] = self._value(value)
 
     # ---- printing ----------------------------------------------------------------------------
 
     def __repr__(self) -> str:
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", precision=4)
+        a = self.numpy()
+        # PyTorch's style: whole numbers print as "1.", anything else with 4 decimals ("1.5000")
+        finite = a[np.isfinite(a)] if a.dtype.kind == "f" else a
+        fixed = a.dtype.kind == "f" and bool(np.any(finite != np.round(finite)))
+        mode = "fixed" if fixed else "maxprec"
+        body = np.array2string(a, separator=", ", prefix="tensor(", precision=4, floatmode=mode)
         extras = []
         if self.dtype not in (np.float32, np.int64, np.bool_):
             extras.append(f"dtype={self.dtype}")
@@ -398,10 +417,6 @@ class Tensor(TensorOps):
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
 
-def _index_arrays(index: Any) -> Any:
-    """Replace Tensors inside an index by their arrays (x[idx] with idx a Tensor)."""
-    if isinstance(index, Tensor):
-        return index.array
-    if isinstance(index, tuple):
-        return tuple(i.array if isinstance(i, Tensor) else i for i in index)
-    return index
+def is_tensor(obj: Any) -> bool:
+    """True if ``obj`` is a tinygrad_edu Tensor (``torch.is_tensor``)."""
+    return isinstance(obj, Tensor)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .device import array_module
+from .ops import activation as A
 from .ops import elementwise as E
 from .ops import reduce as R
 from .ops.matmul import MatMul
@@ -36,15 +37,46 @@ def constant(value: Any, like: Any) -> Any:
 
 
 def operands(x: Any, y: Any) -> tuple[Any, Any]:
-    """Make the two sides of a binary op fit: Tensors pass, anything else becomes a constant array."""
-    if isinstance(x, TensorOps) and isinstance(y, TensorOps):
-        return x, y
-    swap = not isinstance(x, TensorOps)
-    t, other = (y, x) if swap else (x, y)
-    if isinstance(other, float) and t.dtype.kind not in "fc":
-        t = t.float()  # an int tensor times 0.5 is float32, as in PyTorch
-    c = constant(other, t)
-    return (c, t) if swap else (t, c)
+    """Make the two sides of a binary op fit: Tensors pass, anything else becomes a constant array.
+
+    Mixed kinds follow PyTorch, not NumPy: an integer or bool side takes the floating side's dtype,
+    so int64 labels times float32 weights stay float32 (NumPy alone would give float64).
+    """
+    if not (isinstance(x, TensorOps) and isinstance(y, TensorOps)):
+        swap = not isinstance(x, TensorOps)
+        t, other = (y, x) if swap else (x, y)
+        if isinstance(other, float) and t.dtype.kind not in "fc":
+            t = t.float()  # an int tensor times 0.5 is float32, as in PyTorch
+        c = constant(other, t)
+        x, y = (c, t) if swap else (t, c)
+    x_float, y_float = x.dtype.kind in "fc", y.dtype.kind in "fc"
+    if x_float and not y_float:
+        y = _cast(y, x.dtype)
+    elif y_float and not x_float:
+        x = _cast(x, y.dtype)
+    return x, y
+
+
+def _cast(v: Any, dtype: Any) -> Any:
+    return v.to(dtype) if isinstance(v, TensorOps) else v.astype(dtype)
+
+
+def _float_operands(x: Any, y: Any) -> tuple[Any, Any]:
+    """True division of two integer sides is float32 (7 / 2 = 3.5), as in PyTorch."""
+    x, y = operands(x, y)
+    if x.dtype.kind not in "fc" and y.dtype.kind not in "fc":
+        x, y = _cast(x, np.float32), _cast(y, np.float32)
+    return x, y
+
+
+def _single_axis(dim: Any, ndim: int, op: str) -> int | None:
+    """The one axis that max(dim) / argmax / softmax work along (None for a 0-d tensor)."""
+    if isinstance(dim, tuple | list):
+        raise TypeError(
+            f"{op}: dim must be a single int, got {dim!r}; to reduce over several dims use amax / amin / logsumexp"
+        )
+    axes = R.normalize_dims(dim, ndim, op)
+    return axes[0] if axes else None
 
 
 def _array(v: Any) -> Any:
@@ -75,14 +107,15 @@ class TensorOps(TensorShape):
         return E.Mul.apply(*operands(other, self))
 
     def __truediv__(self, other: Any) -> Any:
-        return E.Div.apply(*operands(self, other))
+        return E.Div.apply(*_float_operands(self, other))
 
     def __rtruediv__(self, other: Any) -> Any:
-        return E.Div.apply(*operands(other, self))
+        return E.Div.apply(*_float_operands(other, self))
 
     def __pow__(self, exponent: Any) -> Any:
         if isinstance(exponent, int | float) and not isinstance(exponent, bool):
-            return E.PowScalar.apply(self if self.dtype.kind in "fc" else self.float(), exponent)
+            as_float = isinstance(exponent, float) and self.dtype.kind not in "fc"  # int ** 0.5 is float32
+            return E.PowScalar.apply(self.float() if as_float else self, exponent)
         return E.Pow.apply(*operands(self, exponent))
 
     def __rpow__(self, base: Any) -> Any:
@@ -109,9 +142,13 @@ class TensorOps(TensorShape):
         return self._wrap(getattr(array_module(self.device), fn)(_array(x), _array(y)))
 
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        if other is None:  # `x.grad == None` is plain False, as in PyTorch
+            return False
         return self._compare(other, "equal")
 
     def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        if other is None:
+            return True
         return self._compare(other, "not_equal")
 
     def __lt__(self, other: Any) -> Any:
@@ -137,17 +174,21 @@ class TensorOps(TensorShape):
 
     # ---- elementwise functions ---------------------------------------------------------------
 
+    def _floating(self) -> Any:
+        """Self, or a float32 copy of an integer/bool tensor: exp, sigmoid, softmax... of ints are float32."""
+        return self if self.dtype.kind in "fc" else self.float()
+
     def exp(self) -> Any:
         """eˣ (ops.elementwise.Exp)."""
-        return E.Exp.apply(self)
+        return E.Exp.apply(self._floating())
 
     def log(self) -> Any:
         """ln x (ops.elementwise.Log)."""
-        return E.Log.apply(self)
+        return E.Log.apply(self._floating())
 
     def sqrt(self) -> Any:
         """√x (ops.elementwise.Sqrt)."""
-        return E.Sqrt.apply(self)
+        return E.Sqrt.apply(self._floating())
 
     def abs(self) -> Any:
         """|x| (ops.elementwise.Abs)."""
@@ -155,27 +196,43 @@ class TensorOps(TensorShape):
 
     def sin(self) -> Any:
         """sin x (ops.elementwise.Sin)."""
-        return E.Sin.apply(self)
+        return E.Sin.apply(self._floating())
 
     def cos(self) -> Any:
         """cos x (ops.elementwise.Cos)."""
-        return E.Cos.apply(self)
+        return E.Cos.apply(self._floating())
 
     def tanh(self) -> Any:
-        """tanh x (ops.elementwise.Tanh)."""
-        return E.Tanh.apply(self)
+        """tanh x (ops.activation.Tanh)."""
+        return A.Tanh.apply(self._floating())
 
     def sigmoid(self) -> Any:
-        """1 / (1 + e^−x), computed without overflow (ops.elementwise.Sigmoid)."""
-        return E.Sigmoid.apply(self)
+        """1 / (1 + e^−x), computed without overflow (ops.activation.Sigmoid)."""
+        return A.Sigmoid.apply(self._floating())
 
     def relu(self) -> Any:
-        """max(x, 0) (ops.elementwise.ReLU)."""
-        return E.ReLU.apply(self)
+        """max(x, 0) (ops.activation.ReLU)."""
+        return A.ReLU.apply(self)
 
     def neg(self) -> Any:
         """−x."""
         return E.Neg.apply(self)
+
+    def add(self, other: Any, alpha: float = 1) -> Any:
+        """x + alpha · other (``torch.add``)."""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, alpha: float = 1) -> Any:
+        """x − alpha · other (``torch.sub``)."""
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self, other: Any) -> Any:
+        """x · other (``torch.mul``)."""
+        return self * other
+
+    def div(self, other: Any) -> Any:
+        """x / other (``torch.div``)."""
+        return self / other
 
     def square(self) -> Any:
         """x² (a PowScalar)."""
@@ -242,7 +299,9 @@ class TensorOps(TensorShape):
             return self.maximum(dim)
         if dim is None:
             return self.amax()
-        (axis,) = R.normalize_dims(dim, self.ndim, "max") or (0,)
+        axis = _single_axis(dim, self.ndim, "max")
+        if self.ndim == 0:  # a 0-d tensor is its own maximum, at index 0 (as in PyTorch)
+            return R.MaxResult(self.clone(), self.argmax(dim))
         indices = self.argmax(axis, keepdim=True)
         values = Gather.apply(self, axis, indices.array)
         if not keepdim and self.ndim > 0:
@@ -264,7 +323,7 @@ class TensorOps(TensorShape):
         if dim is None:
             i = xp.asarray(self.array.argmax(), dtype=np.int64)
             return self._wrap(i.reshape((1,) * self.ndim) if keepdim else i)
-        (axis,) = R.normalize_dims(dim, self.ndim, "argmax") or (0,)
+        axis = _single_axis(dim, self.ndim, "argmax")
         if self.ndim == 0:
             return self._wrap(xp.zeros((), dtype=np.int64))
         i = self.array.argmax(axis=axis).astype(np.int64, copy=False)
@@ -276,17 +335,17 @@ class TensorOps(TensorShape):
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Any:
         """log Σ eˣ over ``dim``, without overflow (ops.reduce.LogSumExp)."""
-        return R.LogSumExp.apply(self, R.normalize_dims(dim, self.ndim, "logsumexp"), keepdim)
+        return R.LogSumExp.apply(self._floating(), R.normalize_dims(dim, self.ndim, "logsumexp"), keepdim)
 
     def softmax(self, dim: int) -> Any:
         """e^xᵢ / Σⱼ e^xⱼ along ``dim`` (ops.reduce.Softmax)."""
-        (axis,) = R.normalize_dims(dim, max(self.ndim, 1), "softmax")
-        return R.Softmax.apply(self, axis if self.ndim else None)
+        axis = _single_axis(dim, self.ndim, "softmax")
+        return R.Softmax.apply(self._floating(), axis)
 
     def log_softmax(self, dim: int) -> Any:
         """xᵢ − log Σⱼ e^xⱼ along ``dim`` (ops.reduce.LogSoftmax)."""
-        (axis,) = R.normalize_dims(dim, max(self.ndim, 1), "log_softmax")
-        return R.LogSoftmax.apply(self, axis if self.ndim else None)
+        axis = _single_axis(dim, self.ndim, "log_softmax")
+        return R.LogSoftmax.apply(self._floating(), axis)
 
     def any(self) -> Any:
         """True if any element is nonzero (a bool tensor)."""

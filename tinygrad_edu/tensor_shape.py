@@ -22,6 +22,11 @@ def shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(int(s) for s in shape)
 
 
+def _as_array(data: Any) -> Any:
+    """An index or a mask: an array stays as it is (NumPy or CuPy); a list becomes a NumPy array."""
+    return data if hasattr(data, "dtype") and hasattr(data, "shape") else np.asarray(data)
+
+
 def _axis(dim: int, ndim: int, op: str) -> int:
     (axis,) = normalize_dims(dim, ndim, op)
     return axis
@@ -43,6 +48,8 @@ class TensorShape:
         if self.ndim == 0:
             return self.reshape(1)
         s, e = _axis(start_dim, self.ndim, "flatten"), _axis(end_dim, self.ndim, "flatten")
+        if s > e:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (shape {self.shape})")
         return self.reshape(*self.shape[:s], -1, *self.shape[e + 1 :])
 
     def squeeze(self, dim: Any = None) -> Any:
@@ -58,7 +65,9 @@ class TensorShape:
     def permute(self, *dims: Any) -> Any:
         """Reorder the dims: result.shape[i] = shape[dims[i]] (ops.movement.Permute)."""
         dims = shape_args(dims)
-        axes = tuple(d % self.ndim if self.ndim else 0 for d in dims)
+        if len(dims) != self.ndim or not all(-self.ndim <= d < self.ndim for d in dims):
+            raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dims of shape {self.shape}")
+        axes = tuple(d % self.ndim for d in dims)
         if sorted(axes) != list(range(self.ndim)):
             raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dims of shape {self.shape}")
         return M.Permute.apply(self, axes)
@@ -94,6 +103,8 @@ class TensorShape:
         new = len(sizes) - self.ndim
         if new < 0:
             raise ValueError(f"expand: cannot expand shape {self.shape} to fewer dims {sizes}")
+        if any(n == -1 for n in sizes[:new]):
+            raise ValueError(f"expand: {sizes} puts -1 in a new leading dim; -1 only keeps an existing size")
         shape = []
         for i, n in enumerate(sizes):
             old = self.shape[i - new] if i >= new else 1
@@ -140,20 +151,36 @@ class TensorShape:
 
     def gather(self, dim: int, index: Any) -> Any:
         """Pick entries along ``dim``: out[i][j] = x[i][index[i][j]] for dim=1 (ops.movement.Gather)."""
-        index = index.array if isinstance(index, TensorShape) else np.asarray(index)
+        index = index.array if isinstance(index, TensorShape) else _as_array(index)
         if index.dtype.kind not in "iu":
             raise IndexError(f"gather: index must be an integer tensor, got {index.dtype}")
-        return M.Gather.apply(self, _axis(dim, self.ndim, "gather"), to_device(index, self.device))
+        axis = _axis(dim, max(self.ndim, 1), "gather")
+        if index.ndim != self.ndim or any(k > n for a, (k, n) in enumerate(zip(index.shape, self.shape)) if a != axis):
+            raise ValueError(
+                f"gather: index of shape {index.shape} does not fit input of shape {self.shape} along dim {axis}: "
+                "it needs the same number of dims, and no dim other than dim may be larger than the input's"
+            )
+        return M.Gather.apply(self, axis, to_device(index, self.device))
 
     def masked_fill(self, mask: Any, value: float) -> Any:
         """Where mask is True put ``value``, elsewhere keep x (a where: no gradient at the filled places)."""
         return where(mask, value, self)
 
-    def split(self, split_size: int, dim: int = 0) -> tuple[Any, ...]:
-        """Cut into pieces of ``split_size`` along ``dim`` (the last may be smaller)."""
+    def split(self, split_size: Any, dim: int = 0) -> tuple[Any, ...]:
+        """Cut along ``dim`` into pieces of ``split_size`` (the last may be smaller), or of the sizes in a list."""
         axis = _axis(dim, self.ndim, "split")
+        n = self.shape[axis]
+        if isinstance(split_size, int):
+            if split_size <= 0:
+                raise ValueError(f"split: split_size must be positive, got {split_size}")
+            sizes = [min(split_size, n - i) for i in range(0, n, split_size)]
+        else:
+            sizes = [int(k) for k in split_size]
+            if sum(sizes) != n:
+                raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, but dim {axis} has size {n}")
+        starts = np.cumsum([0, *sizes])
         lead = (slice(None),) * axis
-        return tuple(self[(*lead, slice(i, i + split_size))] for i in range(0, self.shape[axis], split_size))
+        return tuple(self[(*lead, slice(int(a), int(b)))] for a, b in zip(starts[:-1], starts[1:]))
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Any, ...]:
         """Cut into ``chunks`` nearly equal pieces along ``dim``."""
@@ -174,6 +201,8 @@ def cat(tensors: Any, dim: int = 0) -> Any:
     """Join tensors along an existing dim; all other dims must match (ops.movement.Cat)."""
     tensors = _tensors(tensors, "cat")
     first = tensors[0]
+    if any(t.ndim == 0 for t in tensors):
+        raise ValueError("cat: 0-d tensors have no dim to join along; use tge.stack to make a 1-D tensor of them")
     axis = _axis(dim, first.ndim, "cat")
     for t in tensors[1:]:
         if t.ndim != first.ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, first.shape)) if i != axis):
@@ -198,7 +227,7 @@ def where(condition: Any, x: Any, y: Any) -> Any:
     from .tensor import Tensor
     from .tensor_ops import constant
 
-    cond = condition.array if isinstance(condition, TensorShape) else np.asarray(condition)
+    cond = condition.array if isinstance(condition, TensorShape) else _as_array(condition)
     if cond.dtype != bool:
         raise TypeError(f"where: condition must be a bool tensor (e.g. x > 0), got {cond.dtype}")
     if not isinstance(x, TensorShape) and not isinstance(y, TensorShape):

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tge
 from tests.strategies import arrays, broadcast_pairs, tensors, values
-from tinygrad_edu.ops.elementwise import GELU, LeakyReLU, unbroadcast
+from tinygrad_edu.ops.activation import GELU, LeakyReLU
+from tinygrad_edu.ops.elementwise import unbroadcast
 
 # ---- gradcheck on drawn inputs ------------------------------------------------------------------
 
@@ -70,6 +71,29 @@ def test_binary_backward_matches_gradcheck_with_broadcasting(name, data):
     if name in ("maximum", "minimum"):  # keep x and y apart: at a tie the derivative jumps
         y = tge.tensor(np.where(np.abs(x.numpy() - y.numpy()) < 0.05, y.numpy() + 0.5, y.numpy()), requires_grad=True)
     assert tge.gradcheck(fn, [x, y])
+
+
+@pytest.mark.parametrize(
+    ("op", "ufunc"),
+    [
+        ("__eq__", np.equal),
+        ("__ne__", np.not_equal),
+        ("__lt__", np.less),
+        ("__le__", np.less_equal),
+        ("__gt__", np.greater),
+        ("__ge__", np.greater_equal),
+    ],
+)
+@given(data=st.data())
+def test_comparisons_broadcast_and_carry_no_gradient(op, ufunc, data):
+    x_shape, y_shape = data.draw(broadcast_pairs())
+    grid = st.integers(-3, 3).map(float)  # a coarse grid, so that equal values do occur
+    x = tge.tensor(data.draw(arrays(x_shape, grid)), requires_grad=True)
+    y = tge.tensor(data.draw(arrays(y_shape, grid)))
+    z = getattr(x, op)(y)
+    assert z.dtype == np.bool_ and not z.requires_grad
+    np.testing.assert_array_equal(z.numpy(), ufunc(x.numpy(), y.numpy()))
+    np.testing.assert_array_equal(getattr(x, op)(1.0).numpy(), ufunc(x.numpy(), 1.0))
 
 
 @given(data=st.data())

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, as_array
 from . import functional as F
 from . import init
 from .container import ModuleList
@@ -33,7 +33,7 @@ def _disallowed_to_additive(mask: Any, like: Tensor) -> Tensor:
     """MultiheadAttention's masks: bool True means "may NOT attend" (the opposite of SDPA's); floats are added."""
     if isinstance(mask, Tensor) and mask.dtype != bool:
         return mask if mask.dtype == like.dtype else mask.to(like.dtype)
-    array = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
+    array = mask.array if isinstance(mask, Tensor) else as_array(mask)
     if array.dtype != bool:
         return Tensor(array, dtype=like.dtype, device=like.device)
     return F.additive_mask(~array, like)
@@ -107,7 +107,7 @@ class MultiheadAttention(Module):
         if not batched:  # (L, E): a batch of one
             query, key, value = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
             if key_padding_mask is not None:
-                key_padding_mask = np.asarray(key_padding_mask)[None]
+                key_padding_mask = as_array(key_padding_mask)[None]
         elif not self.batch_first:  # (L, N, E) → (N, L, E)
             query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
         n, length, e = query.shape

@@ -2,8 +2,8 @@
 
 A layer (``nn.Linear``) owns its parameters and calls one of these (``F.linear(x, w, b)``) with
 them. Where an op's backward teaches something it has its own Function in ops/ (softmax,
-layer_norm, batch_norm, conv2d and the pools, the losses); the rest are short compositions of Tensor ops, whose
-gradients then come for free.
+layer_norm, batch_norm, conv2d and the pools, the losses); the rest (linear, dropout, embedding,
+attention) are short compositions of Tensor ops, whose gradients then come for free.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..device import to_device, xp_of
+from ..ops.activation import GELU, LeakyReLU
 from ..ops.conv import avg_pool2d, conv2d, max_pool2d
-from ..ops.elementwise import GELU, LeakyReLU
 from ..ops.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -27,7 +27,7 @@ from ..ops.loss import (
 )
 from ..ops.norm import BatchNorm, LayerNorm
 from ..random import generator
-from ..tensor import Tensor
+from ..tensor import Tensor, as_array
 from ..tensor_shape import where
 
 # ---- activations --------------------------------------------------------------------------------
@@ -111,8 +111,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if p == 1.0:
         return input * 0.0
-    keep = generator().random(input.shape) >= p  # True with probability 1 − p
-    mask = (keep / (1.0 - p)).astype(input.dtype)
+    keep = generator().random(input.shape, dtype=np.float32) >= p  # True with probability 1 − p
+    mask = keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
     return input * Tensor._wrap(to_device(mask, input.device))
 
 
@@ -126,9 +126,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
     if input.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be an integer tensor (e.g. idx.long()), got {input.dtype}")
     n = weight.shape[0]
-    idx = input.numpy()
-    if idx.size and (idx.min() < 0 or idx.max() >= n):
-        bad = int(idx[(idx < 0) | (idx >= n)].flat[0])
+    out_of_range = (input.array < 0) | (input.array >= n)
+    if out_of_range.any():  # one scalar read on the device; the bad index is fetched only to name it
+        bad = int(input.numpy()[to_device(out_of_range, "cpu")].flat[0])
         raise IndexError(f"embedding: index {bad} is out of range for a table of {n} rows (valid: 0..{n - 1})")
     rows = weight[input]
     if padding_idx is None:
@@ -271,7 +271,7 @@ def attention(
 
 def additive_mask(allowed: Any, like: Tensor) -> Tensor:
     """A bool mask (True where attention is allowed) as the additive mask 0 / −inf, in ``like``'s dtype and device."""
-    allowed = allowed.array if isinstance(allowed, Tensor) else np.asarray(allowed)
+    allowed = allowed.array if isinstance(allowed, Tensor) else as_array(allowed)
     xp = xp_of(like.array)
     return Tensor._wrap(xp.where(to_device(allowed, like.device), 0.0, -np.inf).astype(like.dtype))
 
@@ -303,7 +303,7 @@ def scaled_dot_product_attention(
         attn_mask = np.tril(np.ones((length, source), dtype=bool))  # query i sees keys 0..i
     mask = attn_mask
     if attn_mask is not None and not isinstance(attn_mask, Tensor):
-        attn_mask = np.asarray(attn_mask)
+        attn_mask = as_array(attn_mask)
         mask = None if attn_mask.dtype == bool else Tensor(attn_mask, dtype=query.dtype, device=query.device)
     if attn_mask is not None and attn_mask.dtype == bool:
         mask = additive_mask(attn_mask, query)

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..device import array_module, check_device, to_device
-from ..tensor import Tensor, as_dtype
+from ..tensor import Tensor, as_array, as_dtype
 from .parameter import Parameter
 
 # What load_state_dict returns (PyTorch's ``_IncompatibleKeys``): empty lists when every key matched.
@@ -301,7 +301,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value.array if isinstance(value, Tensor) else np.asarray(value)
+            array = value.array if isinstance(value, Tensor) else as_array(value)
             if array.dtype.kind not in "biuf":
                 errors.append(f"value for {key}: expected an array of numbers, got {type(value).__name__}")
             elif tuple(array.shape) != t.shape:

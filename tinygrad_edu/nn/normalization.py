@@ -20,7 +20,7 @@ from .parameter import Parameter
 class _BatchNorm(Module):
     """What BatchNorm1d and BatchNorm2d share; they differ only in the input shapes they accept.
 
-    Parameters: ``weight`` (γ, ones) and ``bias`` (β, zeros) when ``affine``. Buffers:
+    Parameters: ``weight`` (γ, ones) and ``bias`` (β, zeros) when ``affine`` (``bias=False``: γ only). Buffers:
     ``running_mean`` (zeros), ``running_var`` (ones) and ``num_batches_tracked`` when
     ``track_running_stats``. ``momentum=None`` makes the running statistics a plain cumulative
     average over the batches seen.
@@ -35,13 +35,18 @@ class _BatchNorm(Module):
         momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
+        *,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype=np.float32))
-            self.bias = Parameter(np.zeros(num_features, dtype=np.float32))
+            if bias:
+                self.bias = Parameter(np.zeros(num_features, dtype=np.float32))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -64,8 +69,9 @@ class _BatchNorm(Module):
     def reset_parameters(self) -> None:
         """Running statistics reset; γ = 1, β = 0."""
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def _check_input_dim(self, input: Tensor) -> None:
@@ -102,7 +108,7 @@ class _BatchNorm(Module):
         """The settings repr shows inside the parentheses."""
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-            f"track_running_stats={self.track_running_stats}"
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
         )
 
 
@@ -165,4 +171,7 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         """The settings repr shows inside the parentheses."""
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+            f"bias={self.bias is not None}"
+        )

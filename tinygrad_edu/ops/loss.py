@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..autograd import Function
-from ..device import xp_of
-from .elementwise import sigmoid_array
+from ..device import to_device, xp_of
+from .activation import sigmoid_array
 from .reduce import log_softmax_array
 
 if TYPE_CHECKING:
@@ -54,9 +54,10 @@ def _class_targets(logits: Tensor, target: Tensor, op: str, ignore_index: int) -
     if target.shape != expected:
         raise ValueError(f"{op}: logits of shape {logits.shape} need a target of shape {expected}, got {target.shape}")
     n_classes = logits.shape[class_dim]
-    t = target.numpy()
-    bad = t[(t != ignore_index) & ((t < 0) | (t >= n_classes))]
-    if bad.size:
+    t = target.array
+    out_of_range = (t != ignore_index) & ((t < 0) | (t >= n_classes))
+    if out_of_range.any():  # one scalar read; the bad values are fetched only to name one
+        bad = target.numpy()[to_device(out_of_range, "cpu")]
         raise IndexError(
             f"{op}: target holds class {int(bad.flat[0])}, but the logits have {n_classes} classes "
             f"(valid targets: 0..{n_classes - 1})"
@@ -132,8 +133,8 @@ def cross_entropy(
     losses = CrossEntropy.apply(input, target.array, w, ignore_index, label_smoothing)
     t = target.array
     keep = t != ignore_index
-    total = keep.sum() if w is None else w[t[keep]].sum()
-    return _reduce(losses, reduction, "cross_entropy", float(total))
+    total = keep.sum() if w is None else w[t[keep]].sum()  # stays on the device: no sync per step
+    return _reduce(losses, reduction, "cross_entropy", xp_of(t).asarray(total, dtype=input.dtype))
 
 
 def nll_loss(
@@ -157,7 +158,7 @@ def nll_loss(
     w = xp.ones(input.shape[class_dim], dtype=input.dtype) if weight is None else weight.array
     wt = w[t_safe] * keep
     losses = -rows[xp.arange(len(t)), t_safe] * wt.astype(input.dtype)
-    return _reduce(losses.reshape(target.shape), reduction, "nll_loss", float(wt.sum()))
+    return _reduce(losses.reshape(target.shape), reduction, "nll_loss", wt.sum().astype(input.dtype))
 
 
 class BinaryCrossEntropy(Function):
@@ -187,7 +188,7 @@ def binary_cross_entropy(
     """Binary cross-entropy between probabilities in [0, 1] and targets in [0, 1], same shape."""
     _same_shape(input, target, "binary_cross_entropy")
     p = input.array
-    if p.size and (float(p.min()) < 0 or float(p.max()) > 1):
+    if ((p < 0) | (p > 1)).any():
         raise ValueError(
             "binary_cross_entropy: input must hold probabilities in [0, 1] (found values from "
             f"{float(p.min()):.4g} to {float(p.max()):.4g}). Apply .sigmoid() first, or pass the "

@@ -111,14 +111,16 @@ class Gather(Function):
     """y[i, j] = x[i, index[i, j]]  (along axis 1; any axis in general)      dx[i, index[i, j]] += dy[i, j]
 
     PyTorch's ``gather``: pick one entry per position along an axis. ``max(dim)`` is
-    ``gather(dim, argmax)``, so only the winning entry receives the gradient.
+    ``gather(dim, argmax)``, so only the winning entry receives the gradient. As in PyTorch the
+    index may be shorter than x along the other axes: only x's leading part there is read.
     """
 
     @staticmethod
     def forward(ctx, x, axis, index):
         ctx.shape, ctx.axis = x.shape, axis
         ctx.save_for_backward(index)
-        return xp_of(x).take_along_axis(x, index, axis=axis)
+        leading = tuple(slice(None) if a == axis else slice(0, k) for a, k in enumerate(index.shape))
+        return xp_of(x).take_along_axis(x[leading], index, axis=axis)
 
     @staticmethod
     def backward(ctx, dy):

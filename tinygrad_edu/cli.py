@@ -1,0 +1,258 @@
+"""The command line: ``tinygrad-edu train | evaluate | predict | bench``.
+
+    tinygrad-edu train                                  # an MLP on the bundled digits, with Adam
+    tinygrad-edu train --model lenet --kernels numba    # a CNN, convolutions in Numba
+    tinygrad-edu evaluate runs/digits-mlp/checkpoint.npz
+    tinygrad-edu predict runs/digits-mlp/checkpoint.npz --samples 5
+    tinygrad-edu bench --quick
+
+Mistakes in the arguments or missing data files end with one line saying what is wrong and how
+to fix it, and a non-zero exit status; Ctrl-C during training saves a checkpoint first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+
+from . import kernels
+from .datasets import DatasetError
+from .models import MODEL_NAMES
+from .tasks import DATASETS
+from .trainer import OPTIMIZERS, SCHEDULERS, Config, Run, load_model, scores
+
+
+class CLIError(Exception):
+    """An expected problem: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (the usage text is one --help away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive(kind: type) -> Any:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
+
+
+# ---- train -------------------------------------------------------------------------------------
+
+
+def _setup_device(kernel_name: str | None, device: str) -> str:
+    """Choose the kernel backend; the two knobs must agree (numpy|numba on cpu, cupy on cuda)."""
+    if kernel_name is None:
+        kernel_name = "cupy" if device == "cuda" else kernels.current().name
+    if kernels.DEVICE[kernel_name] != device:
+        raise CLIError(
+            f"--kernels {kernel_name} computes on {kernels.DEVICE[kernel_name]}, but --device is {device}: "
+            "use --kernels numpy or numba with --device cpu, and --kernels cupy with --device cuda"
+        )
+    kernels.use(kernel_name)
+    return kernel_name
+
+
+def _write_outputs(run: Run, out: Path, test: dict[str, Any] | None) -> None:
+    """Checkpoint, history (CSV and JSON), curves (PNG) and test metrics (JSON) into ``out``."""
+    from .viz import plot_history
+
+    out.mkdir(parents=True, exist_ok=True)
+    run.save(out / "checkpoint.npz")
+    (out / "history.json").write_text(json.dumps(run.history, indent=1))
+    if run.history:
+        with open(out / "history.csv", "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(run.history[0]))
+            writer.writeheader()
+            writer.writerows(run.history)
+        plot_history(run.history, path=out / "curves.png")
+    if test is not None:
+        summary = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in test.items()}
+        (out / "metrics.json").write_text(json.dumps(summary, indent=1))
+
+
+def _print_confusion(matrix: np.ndarray, classes: list[str]) -> None:
+    width = max(4, *(len(c) for c in classes), len(str(matrix.max())) + 1)
+    print("confusion matrix (rows: true class, columns: predicted)")
+    print(" " * width + "".join(f"{c:>{width}}" for c in classes))
+    for name, row in zip(classes, matrix):
+        print(f"{name:>{width}}" + "".join(f"{v:>{width}}" for v in row))
+
+
+def _print_test(test: dict[str, Any], classes: list[str]) -> None:
+    print(f"test: loss {test['loss']:.4f}  accuracy {test['accuracy']:.4f}  precision {test['precision']:.4f}  "
+          f"recall {test['recall']:.4f}  f1 {test['f1']:.4f} (macro)")  # fmt: skip
+    _print_confusion(test["confusion_matrix"], classes)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a model, print each epoch, then the test metrics; write everything into --out."""
+    kernel_name = _setup_device(args.kernels, args.device)
+    if args.resume:
+        run = Run.resume(args.resume, device=args.device, epochs=args.epochs)
+        out = Path(args.out or Path(args.resume).parent)
+        print(f"resuming {args.resume} at epoch {run.epoch}/{run.config.epochs}")
+    else:
+        config = Config(dataset=args.dataset, model=args.model, optimizer=args.optimizer, lr=args.lr,
+                        epochs=args.epochs, batch_size=args.batch_size, momentum=args.momentum,
+                        weight_decay=args.weight_decay, scheduler=args.scheduler, val_fraction=args.val_fraction,
+                        seed=args.seed, root=args.root)  # fmt: skip
+        run = Run.start(config, device=args.device, download=args.download)
+        out = Path(args.out or f"runs/{config.dataset}-{config.model}")
+    c, task = run.config, run.task
+    n_params = sum(p.numel() for p in run.model.parameters())
+    print(f"{c.dataset}: {len(task.train[0])} train / {len(task.val[0])} val / {len(task.test[0])} test samples, "
+          f"{task.num_classes} classes, input {task.input_shape}")  # fmt: skip
+    print(f"{c.model} ({n_params:,} parameters), {c.optimizer} lr {c.lr:g}, batch {c.batch_size}, "
+          f"{c.epochs} epochs, seed {c.seed}, kernels {kernel_name} on {args.device}")  # fmt: skip
+    try:
+        for row in run.epochs(progress=not args.no_progress):
+            print(f"epoch {row['epoch']:>3}/{c.epochs}  train loss {row['train_loss']:.4f} acc {row['train_acc']:.4f}"
+                  f"  |  val loss {row['val_loss']:.4f} acc {row['val_acc']:.4f}  |  {row['seconds']:.1f} s",
+                  flush=True)  # fmt: skip
+    except KeyboardInterrupt:
+        _write_outputs(run, out, None)
+        print(f"\ninterrupted after {run.epoch} complete epochs: checkpoint saved to {out / 'checkpoint.npz'}; "
+              f"continue with: tinygrad-edu train --resume {out / 'checkpoint.npz'}", file=sys.stderr)  # fmt: skip
+        return 130
+    test = run.test_metrics()
+    _print_test(test, task.classes)
+    _write_outputs(run, out, test)
+    print(f"wrote {out}/: checkpoint.npz, history.csv, history.json, curves.png, metrics.json")
+    return 0
+
+
+# ---- evaluate / predict --------------------------------------------------------------------------
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Rebuild the data split of a checkpoint and report the model's metrics on it."""
+    model, task, ckpt = load_model(args.checkpoint)
+    x, y = {"train": task.train, "val": task.val, "test": task.test}[args.split]
+    print(f"{ckpt['config']['model']} on {task.dataset} ({args.split}, {len(y)} samples), "
+          f"after {ckpt['epoch']} epochs")  # fmt: skip
+    test = scores(model, x, y, task.num_classes)
+    _print_test(test, task.classes)
+    return 0
+
+
+def _read_inputs(path: Path) -> np.ndarray:
+    """Samples to predict, from a .npy array or a .csv of numbers (one sample per row)."""
+    if not path.exists():
+        raise CLIError(f"input file {path} does not exist")
+    if path.suffix == ".npy":
+        return np.load(path, allow_pickle=False).astype(np.float32)
+    if path.suffix == ".csv":
+        return np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
+    raise CLIError(f"--input must be a .npy or .csv file, got {path.name}")
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """Print the predicted class (and its probability) for new samples or for test samples."""
+    from .autograd import no_grad
+    from .tensor import Tensor
+
+    model, task, _ = load_model(args.checkpoint)
+    if args.input:
+        x = _read_inputs(Path(args.input))
+        if x.shape[1:] != task.input_shape and x.reshape(len(x), -1).shape[1] == int(np.prod(task.input_shape)):
+            x = x.reshape(len(x), *task.input_shape)  # flat rows of image pixels
+        if x.shape[1:] != task.input_shape:
+            raise CLIError(f"the model expects samples of shape {task.input_shape}, the input has {x.shape[1:]}")
+        x = task.preprocess(x)  # the training set's normalisation
+        truth = None
+    else:
+        x, truth = task.test[0][: args.samples], task.test[1][: args.samples]
+    with no_grad():
+        probabilities = model(Tensor(x)).softmax(dim=1).numpy()
+    for i, p in enumerate(probabilities):
+        k = int(p.argmax())
+        known = "" if truth is None else f"  (true: {task.classes[truth[i]]})"
+        print(f"sample {i}: class {task.classes[k]}  p = {p[k]:.3f}{known}")
+    return 0
+
+
+# ---- the parser ----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``tinygrad-edu`` and its subcommands."""
+    parser = _Parser(prog="tinygrad-edu", description="Train, evaluate and benchmark with tinygrad_edu.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = sub.add_parser("train", help="train a model (default: an MLP on the bundled digits)")
+    train.add_argument("--model", choices=MODEL_NAMES, default="mlp")
+    train.add_argument("--dataset", choices=DATASETS, default="digits")
+    train.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam")
+    train.add_argument("--lr", type=_positive(float), help="learning rate (default: 1e-3 for Adam, 0.05 for SGD)")
+    train.add_argument("--epochs", type=_positive(int), help="epochs (default: per dataset, 30 for digits)")
+    train.add_argument("--batch-size", type=_positive(int), help="batch size (default: per dataset, 32 for digits)")
+    train.add_argument("--momentum", type=float, default=0.9, help="momentum of SGD and RMSprop (default 0.9)")
+    train.add_argument("--weight-decay", type=float, default=0.0)
+    train.add_argument("--scheduler", choices=SCHEDULERS, default="none", help="learning-rate schedule")
+    train.add_argument("--val-fraction", type=float, default=0.1, help="share of the training data kept for validation")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--kernels", choices=kernels.NAMES, help="kernel backend (default: numpy on cpu, cupy on cuda)")
+    train.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    train.add_argument("--out", help="output folder (default: runs/DATASET-MODEL)")
+    train.add_argument("--resume", metavar="CKPT", help="continue training from a checkpoint")
+    train.add_argument("--root", default="data", help="folder for MNIST / Fashion-MNIST / CIFAR-10 files")
+    train.add_argument("--download", action="store_true", help="download the data set files if they are missing")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar (per-epoch lines only)")
+    train.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("evaluate", help="metrics of a trained checkpoint on its test (or val/train) split")
+    ev.add_argument("checkpoint")
+    ev.add_argument("--split", choices=("test", "val", "train"), default="test")
+    ev.set_defaults(func=cmd_evaluate)
+
+    pr = sub.add_parser("predict", help="predict classes with a trained checkpoint")
+    pr.add_argument("checkpoint")
+    pr.add_argument("--input", help="a .npy or .csv file of raw samples (default: the first test samples)")
+    pr.add_argument("--samples", type=_positive(int), default=10, help="how many test samples without --input")
+    pr.set_defaults(func=cmd_predict)
+
+    from . import bench
+
+    bn = sub.add_parser("bench", help="time matmul, convolution and training steps on every kernel backend")
+    bench.add_arguments(bn)
+    bn.set_defaults(func=bench.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``tinygrad-edu`` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (CLIError, DatasetError, kernels.KernelUnavailable, FileNotFoundError, ValueError) as e:
+        print(f"tinygrad-edu {args.command}: error: {e}", file=sys.stderr)
+        return 2 if isinstance(e, CLIError) else 1
+    except RuntimeError as e:  # e.g. device 'cuda' without a GPU
+        if "cuda" not in str(e).lower() and "CuPy" not in str(e):
+            raise
+        print(f"tinygrad-edu {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\ntinygrad-edu {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
