@@ -43,23 +43,25 @@ def scripted(clock: FakeClock, durations: list[float], log: list[str], name: str
 def test_timer_first_call_median_best_and_interleaving():
     clock, log = FakeClock(), []
     fns = {
-        "a": scripted(clock, [5.0, 1.0, 3.0, 1.0, 2.0], log, "a"),  # compiles on the first call
-        "b": scripted(clock, [0.5, 0.5, 0.7, 0.4, 0.6], log, "b"),
+        "a": scripted(clock, [5.0, 1.0, 1.0, 1.0, 3.0, 1.0, 2.0], log, "a"),  # compiles on the first call
+        "b": scripted(clock, [0.5, 0.5, 0.5, 0.5, 0.7, 0.4, 0.6], log, "b"),
     }
     t = time_interleaved(fns, repeat=3, min_sample_s=0.0, clock=clock)
-    assert t["a"].first == 5.0 and t["a"].samples == [3.0, 1.0, 2.0]
-    assert t["a"].median == 2.0 and t["a"].best == 1.0 and t["a"].calls_per_sample == 1
+    assert t["a"].first == 5.0 and t["a"].samples == pytest.approx([3.0, 1.0, 2.0])
+    assert t["a"].median == pytest.approx(2.0) and t["a"].best == pytest.approx(1.0) and t["a"].calls_per_sample == 1
     assert t["b"].first == 0.5 and t["b"].median == pytest.approx(0.6) and t["b"].best == pytest.approx(0.4)
-    # warm-up (first + second call) of each, then rounds that start with a different line each time
-    assert log == ["a", "a", "b", "b", "a", "b", "b", "a", "a", "b"]
+    # first call and three warm-up calls of each, then rounds that start with a different line each time
+    assert log == ["a"] * 4 + ["b"] * 4 + ["a", "b", "b", "a", "a", "b"]
 
 
 def test_timer_samples_last_at_least_min_sample_s_and_report_per_call():
     clock, log = FakeClock(), []
-    t = time_interleaved({"f": scripted(clock, [0.01, 0.002, 0.003], log, "f")}, 2, 0.01, clock=clock)
-    assert t["f"].calls_per_sample == 5  # the second call took 2 ms: 5 calls make 10 ms
+    fn = scripted(clock, [0.5, 0.02, 0.003, 0.003], log, "f")  # a compile, one slow call, then 3 ms calls
+    t = time_interleaved({"f": fn}, 2, 0.01, clock=clock)
+    # the fastest of the three warm-up calls (3 ms, not the slow 20 ms) decides: 4 calls make 10 ms
+    assert t["f"].first == 0.5 and t["f"].calls_per_sample == 4
     assert t["f"].samples == pytest.approx([0.003, 0.003])
-    assert len(log) == 2 + 2 * 5
+    assert len(log) == 1 + 3 + 2 * (1 + 4)  # first, warm-up, (one untimed call + the sample) per repeat
     with pytest.raises(ValueError, match="repeat must be at least 1"):
         time_interleaved({"f": lambda: None}, 0, 0.0)
 
@@ -140,7 +142,7 @@ def test_a_tiny_real_run_writes_json_and_png(tmp_path, capsys):
     )
     report = benchmark(settings, ["numpy"], with_torch=False, out=tmp_path)
     printed = capsys.readouterr().out
-    assert "blas:" in printed and "threads:" in printed and "== matmul" in printed and "mlp b2" in printed
+    assert "NumPy's BLAS:" in printed and "threads:" in printed and "== matmul" in printed and "mlp b2" in printed
     saved = json.loads((tmp_path / "bench.json").read_text())
     assert saved["results"] == json.loads(json.dumps(report["results"]))
     assert [(r["section"], r["case"], r["line"]) for r in saved["results"]] == [
@@ -161,6 +163,7 @@ def test_a_tiny_real_run_writes_json_and_png(tmp_path, capsys):
         (["--backends", "numpy,tpu"], "unknown backend 'tpu': choose from numpy, numba, cupy"),
         (["--sections", "matmul,fft"], "unknown section 'fft': choose from matmul, conv, train"),
         (["--repeat", "0"], "--repeat must be at least 1"),
+        (["--threads", "0"], "--threads must be at least 1"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(argv, message, capsys, tmp_path):
@@ -170,3 +173,43 @@ def test_bad_arguments_exit_2_with_one_line(argv, message, capsys, tmp_path):
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert not any(tmp_path.iterdir())
+
+
+def test_machine_header_names_blas_threads_and_warns_about_openblas_variables(monkeypatch):
+    from tinygrad_edu.bench.report import machine_info, machine_lines
+
+    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
+    monkeypatch.delenv("OPENBLAS_L2_SIZE", raising=False)
+    text = "\n".join(machine_lines(machine_info(None)))
+    assert "NumPy's BLAS:" in text and "threads: numpy blas" in text
+    assert "are unset" in text and "WARNING" not in text
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    text = "\n".join(machine_lines(machine_info(None)))
+    assert "WARNING: OPENBLAS_CORETYPE=Haswell is set" in text and "env -u OPENBLAS_CORETYPE" in text
+
+
+def test_a_backend_without_a_kernel_is_left_out_with_a_note(monkeypatch):
+    from tinygrad_edu import kernels
+    from tinygrad_edu.bench import measure
+
+    monkeypatch.delattr(kernels.get("numpy"), "conv2d_backward_weight")
+    settings = Settings(conv_cases=(ConvCase(1, 1, 6, 6, 2, 3),), repeat=1, min_sample_s=0.0)
+    results, notes = measure("conv", settings, ["numpy"])
+    assert results == []
+    assert notes == ["numpy is left out of conv 1×1×6×6→2 3×3: its kernel table has no conv2d_backward_weight yet"]
+    results, notes = measure("train", Settings(train_cases=(TrainCase("mlp", 2),), repeat=1, min_sample_s=0), ["numpy"])
+    assert [r.case for r in results] == ["mlp b2"] and notes == []  # the MLP needs matmul only
+
+
+def test_thread_counts_sets_every_library_and_restores():
+    numba = pytest.importorskip("numba")
+    torch = pytest.importorskip("torch")
+    from threadpoolctl import threadpool_info
+
+    from tinygrad_edu.bench.timing import blas_threads, thread_counts
+
+    before = (blas_threads(), numba.get_num_threads(), torch.get_num_threads())
+    with thread_counts(1, torch) as n:
+        assert n == 1 and (blas_threads(), numba.get_num_threads(), torch.get_num_threads()) == (1, 1, 1)
+        assert all(p["num_threads"] == 1 for p in threadpool_info() if p["user_api"] == "blas")
+    assert (blas_threads(), numba.get_num_threads(), torch.get_num_threads()) == before

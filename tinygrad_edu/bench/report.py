@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .timing import Timing, device_of_line
+from .timing import Timing, device_of_line, numpy_blas
 
 OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 ENV_VARS = (*OPENBLAS_VARS, "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "TINYGRAD_EDU_KERNELS")
@@ -60,14 +60,6 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def blas_threads() -> int:
-    """How many threads NumPy's BLAS uses (what our side computes with), per threadpoolctl."""
-    from threadpoolctl import threadpool_info
-
-    blas = [p for p in threadpool_info() if p.get("user_api") == "blas"]
-    return int(blas[0]["num_threads"]) if blas else os.cpu_count() or 1
-
-
 def machine_info(torch: Any | None) -> dict[str, Any]:
     """CPU, versions, the BLAS libraries loaded (threadpoolctl), thread counts, environment, GPU."""
     from threadpoolctl import threadpool_info
@@ -75,7 +67,9 @@ def machine_info(torch: Any | None) -> dict[str, Any]:
     info: dict[str, Any] = dict(cpu=_cpu_model(), cores=os.cpu_count(), platform=platform.platform())
     info.update(python=sys.version.split()[0], numpy=np.__version__, threadpools=threadpool_info())
     info["env"] = {k: os.environ.get(k) for k in ENV_VARS}
-    info["threads"] = {"blas": blas_threads()}
+    info["load_average_at_start"] = os.getloadavg() if hasattr(os, "getloadavg") else None
+    numpys = numpy_blas(info["threadpools"])
+    info["threads"] = {"numpy_blas": numpys["num_threads"] if numpys else None}
     try:
         import numba
 
@@ -94,20 +88,31 @@ def machine_lines(info: dict[str, Any]) -> list[str]:
     lines = [f"machine: {info['cpu']}, {info['cores']} cores; {info['platform']}; Python {info['python']}"]
     versions = [f"NumPy {info['numpy']}"] + [f"{k} {info[k]}" for k in ("numba", "torch") if k in info]
     lines.append("versions: " + ", ".join(versions) + (f"; GPU: {info['gpu']}" if "gpu" in info else ""))
+    numpys = numpy_blas(info["threadpools"])
     for p in info["threadpools"]:
+        whose = "NumPy's BLAS" if p is numpys else p["user_api"]
+        version = f" {p['version']}" if p.get("version") else ""
         kernel = f", kernel {p['architecture']}" if p.get("architecture") else ""
         lines.append(
-            f"{p['user_api']}: {p['internal_api']} {p.get('version') or ''}{kernel}, {p['num_threads']} threads "
+            f"{whose}: {p['internal_api']}{version}{kernel}, {p['num_threads']} thread{'s' * (p['num_threads'] != 1)} "
             f"({os.path.basename(p['filepath'])})"
         )
-    lines.append("threads: " + ", ".join(f"{k} {v}" for k, v in info["threads"].items()))
-    set_vars = {k: v for k, v in info["env"].items() if v is not None}
-    lines.append("environment: " + (", ".join(f"{k}={v}" for k, v in set_vars.items()) or "none of the variables set"))
+    load = info.get("load_average_at_start")
+    if load is not None:
+        busy = " (other programs are running: expect noisy figures)" if load[0] > 1 else ""
+        lines.append(
+            f"load average (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in load)} on {info['cores']} cores{busy}"
+        )
+    lines.append("threads: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in info["threads"].items()))
+    others = [f"{k}={v}" for k, v in info["env"].items() if v is not None and k not in OPENBLAS_VARS]
+    lines.append("environment: " + (", ".join(others) or "no thread or kernel variables set"))
+    if all(info["env"].get(var) is None for var in OPENBLAS_VARS):
+        lines.append(f"{' and '.join(OPENBLAS_VARS)} are unset: OpenBLAS picks its kernel for this CPU")
     for var in OPENBLAS_VARS:
         if info["env"].get(var) is not None:
             lines.append(
-                f"WARNING: {var} is set ({info['env'][var]}): NumPy's BLAS may not use its best kernel here; "
-                "the issue's targets are measured with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`"
+                f"WARNING: {var}={info['env'][var]} is set: NumPy's BLAS may not use its best kernel; the issue's "
+                "targets are measured with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE tinygrad-edu bench`"
             )
     return lines
 
@@ -219,16 +224,18 @@ def target_lines(found: Sequence[dict[str, Any]]) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def save_chart(results: Sequence[Result], path: Path) -> None:
-    """bench.png: one panel per section, grouped bars (one per line) per case, log scale."""
+def save_chart(results: Sequence[Result], path: Path, title: str = "") -> None:
+    """bench.png: one panel per section, grouped bars (one per line, same colour in every panel) per case, log scale."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     sections = list(dict.fromkeys(r.section for r in results))
+    colours = {line: f"C{i}" for i, line in enumerate(dict.fromkeys(r.line for r in results))}
     width_in = 5.5 * len(sections)
     fig = Figure(figsize=(width_in, 4.8))
-    fig.subplots_adjust(left=0.9 / width_in, right=1 - 0.2 / width_in, bottom=0.2, top=0.92, wspace=0.3)
+    fig.subplots_adjust(left=0.9 / width_in, right=1 - 0.2 / width_in, bottom=0.2, top=0.86, wspace=0.3)
+    fig.suptitle(title, fontsize=10)
     FigureCanvasAgg(fig)
     for i, section in enumerate(sections, start=1):
         ax = fig.add_subplot(1, len(sections), i)
@@ -238,7 +245,7 @@ def save_chart(results: Sequence[Result], path: Path) -> None:
         for j, line in enumerate(lines):
             points = [(k, _figure(r)) for k, c in enumerate(cases) for r in mine if r.case == c and r.line == line]
             xs = [k + (j - (len(lines) - 1) / 2) * width for k, _ in points]
-            bars = ax.bar(xs, [v for _, v in points], width, label=line)
+            bars = ax.bar(xs, [v for _, v in points], width, label=line, color=colours[line])
             ax.bar_label(bars, fmt="%.3g", fontsize=6)
         ax.set_xticks(range(len(cases)), cases, rotation=20, ha="right", fontsize=8)
         ax.set_yscale("log")

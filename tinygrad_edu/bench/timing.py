@@ -2,17 +2,20 @@
 
 The first call of each line is timed alone (Numba compiles then: the "first" column). After that
 every repeat takes one sample of every line in turn, so a noisy neighbour slows all lines alike;
-a sample runs enough calls to last ``min_sample_s`` (tiny matmuls would drown in the clock's
-resolution otherwise). We quote the median of the samples and show the best next to it.
+a sample runs enough back-to-back calls to last ``min_sample_s`` (one tiny matmul would drown in
+the clock's resolution and in thread wake-ups). We quote the median of the samples and show the
+best next to it.
 GPU work is queued, not done, when a call returns: GPU lines synchronise before the clock is read.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,13 +41,30 @@ class Timing:
         return min(self.samples)
 
 
+def calls_per_sample(fn: Callable[[], Any], min_sample_s: float, clock: Callable[[], float] = time.perf_counter) -> int:
+    """How many back-to-back calls of fn last at least ``min_sample_s``, judged by the fastest of three calls.
+
+    Three calls, not one: a single slow call (a thread pool waking up, a cache refilling) must not
+    decide the count. They also serve as the warm-up.
+    """
+    fastest = math.inf
+    for _ in range(3):
+        t0 = clock()
+        fn()
+        fastest = min(fastest, clock() - t0)
+    return max(1, math.ceil(min_sample_s / max(fastest, 1e-9)))
+
+
 def time_interleaved(
     fns: dict[str, Callable[[], Any]], repeat: int, min_sample_s: float, clock: Callable[[], float] = time.perf_counter
 ) -> dict[str, Timing]:
     """Time every function: its first call alone, then ``repeat`` rounds of one sample of each, in turn.
 
-    A second call decides how many calls make a sample of at least ``min_sample_s``. Each round
-    starts with a different line, so no line always runs right after the same neighbour.
+    Between the first call and the rounds, ``calls_per_sample`` warms each function up (three
+    calls) and decides how many calls make its sample. A sample of several calls starts with one
+    untimed call, so that it measures calls that follow each other as in a training loop, not the
+    wake-up of thread pools that slept while the other lines ran. Each round starts with a
+    different line.
     """
     if repeat < 1:
         raise ValueError(f"time_interleaved: repeat must be at least 1, got {repeat}")
@@ -53,14 +73,13 @@ def time_interleaved(
         t0 = clock()
         fn()
         first = clock() - t0
-        t0 = clock()
-        fn()
-        once = clock() - t0
-        timings[name] = Timing(first, calls_per_sample=max(1, math.ceil(min_sample_s / max(once, 1e-9))))
+        timings[name] = Timing(first, calls_per_sample=calls_per_sample(fn, min_sample_s, clock))
     for r in range(repeat):
         shift = r % len(names)
         for name in names[shift:] + names[:shift]:
             number = timings[name].calls_per_sample
+            if number > 1:
+                fns[name]()  # untimed: wakes the thread pools up
             t0 = clock()
             for _ in range(number):
                 fns[name]()
@@ -105,3 +124,43 @@ def line_fn(line: str, work: Callable[[], Any]) -> Callable[[], None]:
             sync()
 
     return call
+
+
+def numpy_blas(threadpools: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """NumPy's BLAS among the loaded thread pools (threadpoolctl): the one in NumPy's folder, else the first."""
+    blas = [p for p in threadpools if p.get("user_api") == "blas"]
+    return next((p for p in blas if "numpy" in p["filepath"]), blas[0] if blas else None)
+
+
+def blas_threads() -> int:
+    """How many threads NumPy's BLAS uses now (threadpoolctl)."""
+    from threadpoolctl import threadpool_info
+
+    blas = numpy_blas(threadpool_info())
+    return int(blas["num_threads"]) if blas else os.cpu_count() or 1
+
+
+@contextmanager
+def thread_counts(threads: int | None, torch: Any | None = None) -> Iterator[int]:
+    """Every library on the same number of threads for the block, and the old counts back after.
+
+    ``threads`` (``--threads``), or as many as NumPy's BLAS uses (all cores by default): NumPy's
+    BLAS through threadpoolctl, Numba with ``numba.set_num_threads``, PyTorch with
+    ``torch.set_num_threads``. Yields the count.
+    """
+    from threadpoolctl import threadpool_limits
+
+    n = threads or blas_threads()
+    with ExitStack() as stack:
+        stack.enter_context(threadpool_limits(limits=n, user_api="blas"))
+        try:
+            import numba
+        except ImportError:
+            numba = None
+        if numba is not None:
+            stack.callback(numba.set_num_threads, numba.get_num_threads())
+            numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+        if torch is not None:
+            stack.callback(torch.set_num_threads, torch.get_num_threads())
+            torch.set_num_threads(n)
+        yield n

@@ -70,6 +70,7 @@ class Settings:
     repeat: int = 5
     min_sample_s: float = 0.05
     sections: Sequence[str] = SECTIONS
+    threads: int | None = None  # None: as many as NumPy's BLAS uses
     gpu_matmul_sizes: Sequence[int] = (4096,)  # GPU lines only (the issue's cuBLAS target)
     gpu_train_cases: Sequence[TrainCase] = (TrainCase("lenet", 256),)  # when a GPU line runs (cupy vs numba)
 
@@ -77,6 +78,26 @@ class Settings:
     def quick(cls) -> Settings:
         """Under a minute on 2 cores: matmul to 512, the LeNet convs, both training steps, 3 repeats."""
         return cls(matmul_sizes=(128, 256, 512), conv_cases=LENET_CONVS, repeat=3, min_sample_s=0.02)
+
+
+CONV_KERNELS = ("conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight")
+
+
+def kernels_needed(section: str, case: Any) -> tuple[str, ...]:
+    """The kernel-table functions a case calls."""
+    if section == "matmul" or (section == "train" and case.model == "mlp"):
+        return ("matmul",)
+    if section == "conv":
+        return CONV_KERNELS
+    return ("matmul", *CONV_KERNELS, "max_pool2d_forward", "max_pool2d_backward")
+
+
+def missing_kernels(line: str, section: str, case: Any) -> list[str]:
+    """The functions a case needs that our backend ``line`` does not define yet (none for PyTorch lines)."""
+    if line not in kernels.NAMES:
+        return []
+    backend = kernels.get(line)
+    return [f for f in kernels_needed(section, case) if not hasattr(backend, f)]
 
 
 # ---------------------------------------------------------------------------------------------

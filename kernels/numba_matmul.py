@@ -1,0 +1,291 @@
+"""Matrix multiplication written out by hand in Numba: the blocked GEMM that BLAS libraries use.
+
+C = A @ B is Cᵢⱼ = Σₖ Aᵢₖ Bₖⱼ: three loops and 2·M·N·K flops. The naive i-j-k loop runs at a few
+GFLOP/s because it waits on memory; this file reaches a good fraction of OpenBLAS with the plan of
+BLIS/GotoBLAS (Van Zee & van de Geijn, "BLIS", 2015), five loops around a micro-kernel, each loop
+chosen so that one piece of data stays in one level of the cache:
+
+    for jc in 0..N step NC:           5th loop  B block  Bp (KC × NC)  stays in L3 (32 MiB, shared)
+      for pc in 0..K step KC:         4th loop  pack B[pc:pc+KC, jc:jc+NC] into Bp
+        for ic in 0..M step MC:       3rd loop  pack A[ic:ic+MC, pc:pc+KC] into Ap, stays in L2 (512 KiB)
+          for jr in 0..NC step NR:    2nd loop  one micro-panel of Bp (KC × NR) stays in L1 (32 KiB)
+            for ir in 0..MC step MR:  1st loop  one micro-panel of Ap (KC × MR) streams through L1
+              micro-kernel: C[MR × NR] += Ap-panel @ Bp-panel, the tile held in registers
+
+Packing copies a block into the order the micro-kernel reads it: every load is then contiguous,
+one TLB page serves many loads, odd sizes are padded with zeros to whole tiles (so the
+micro-kernel never needs an edge case), and non-contiguous or transposed inputs cost nothing
+extra, since they are read through their strides once, while packing.
+
+The micro-kernel is where the flops happen. Its MR × NR = 6 × 16 float32 tile (6 × 8 for float64)
+is 12 AVX2 registers of 8 floats (4 doubles); per step k it loads two vectors of B, broadcasts six
+numbers of A and issues 12 fused multiply-adds, which keeps the two FMA units of a core busy.
+Two things stand between Numba and that code, and both are handled here:
+  1. The tile must be provably private, or LLVM keeps it in memory (one load and one store per
+     FMA): a NumPy array in Numba lives on the heap and LLVM cannot prove it is not also A or B.
+     ``_register_tile`` puts it on the stack instead (an LLVM ``alloca``), which LLVM can promote
+     to registers.
+  2. With the loops over the tile fully unrolled, what remains is straight-line code that only
+     LLVM's SLP ("superword-level parallelism") vectorizer turns into ymm instructions. Numba
+     switches that pass off by default (numba PR #8852: miscompilations elsewhere), so the
+     first call of each signature compiles inside ``_slp_vectorizer()``. The agreement tests
+     guard the result.
+Checked with ``_micro_kernel.inspect_asm(...)`` (numba 0.68, LLVM 20, AMD EPYC Zen 3): the inner
+loop is 2 ``vmovups`` + 6 ``vbroadcastss`` + 12 ``vfmadd231ps`` on ymm registers, ~90 GFLOP/s on
+one core from L1, with no load or store of the tile. ``fastmath={"contract"}`` only allows the
+fused multiply-add; it does not reorder sums, so NaN and inf propagate as in NumPy.
+
+Parallelism (``prange``) splits the ic loop between the cores: each thread packs its own A block
+(in its own buffer, found with ``numba.get_thread_id()``), and both share the packed B block in
+L3. A stack of matrices with at least as many matrices as threads is split by matrix instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import numba
+import numpy as np
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+from numba.np.arrayobj import make_array, populate_array
+
+# Tile and block sizes, as in BLIS's AMD Zen configuration. In bytes they are the same for both
+# dtypes: a row of the register tile is two 32-byte ymm registers, KC·NR·itemsize = 16 KiB (half
+# of L1) and MC·KC·itemsize = 144 KiB (a part of L2).
+MR = 6  # rows of the register tile: 6 broadcasts of A per step k
+NR_BYTES = 64  # columns of the register tile: 2 ymm registers = 16 float32 or 8 float64
+KC = 256  # depth of a block (the K loop is cut in KC slices)
+MC_BYTES = 144 * 1024  # an A block MC × KC fits in L2 beside a B micro-panel
+NC = 4080  # width of a B block (KC × NC: 4 MiB float32, in L3); a multiple of NR for both dtypes
+
+
+def _blocks(itemsize: int, m: int, n: int, k: int) -> tuple[int, int, int, int]:
+    """(MC, KC, NC, NR) for an (m, k) @ (k, n) product: the constants above, shrunk to the matrices."""
+    nr = tile_cols(itemsize)
+    kc = min(KC, k)
+    mc = min(block_rows(itemsize), (m + MR - 1) // MR * MR)
+    nc = min(NC, (n + nr - 1) // nr * nr)
+    return mc, kc, nc, nr
+
+
+def tile_cols(itemsize: int) -> int:
+    """NR: the columns of the register tile for elements of ``itemsize`` bytes (16 float32, 8 float64)."""
+    return NR_BYTES // itemsize
+
+
+def block_rows(itemsize: int) -> int:
+    """MC: the rows of a packed A block (a multiple of MR): 144 float32, 72 float64."""
+    return MC_BYTES // (KC * itemsize) // MR * MR
+
+
+@contextlib.contextmanager
+def _slp_vectorizer() -> Iterator[None]:
+    """Compile with LLVM's SLP vectorizer on (Numba's default is off); restores the setting."""
+    previous = numba.config.SLP_VECTORIZE
+    numba.config.SLP_VECTORIZE = 1
+    try:
+        yield
+    finally:
+        numba.config.SLP_VECTORIZE = previous
+
+
+@intrinsic
+def _register_tile(typingctx, dtype):
+    """An MR × NR array of ``dtype`` on the stack of the calling function (an LLVM alloca).
+
+    Unlike np.empty (heap memory that might be any other array), an alloca provably aliases
+    nothing, so once the loops over it are unrolled LLVM keeps every element in a register.
+    It must not outlive the function that made it: never return it.
+    """
+    itemsize = dtype.dtype.bitwidth // 8
+    nr = tile_cols(itemsize)
+    array_type = types.Array(dtype.dtype, 2, "C")
+
+    def codegen(context, builder, signature, args):
+        element = context.get_value_type(dtype.dtype)
+        data = cgutils.alloca_once(builder, element, size=MR * nr)
+        tile = make_array(array_type)(context, builder)
+        intp = context.get_value_type(types.intp)
+        populate_array(
+            tile,
+            data=data,
+            shape=[intp(MR), intp(nr)],
+            strides=[intp(nr * itemsize), intp(itemsize)],
+            itemsize=intp(itemsize),
+            meminfo=None,
+        )
+        return tile._getvalue()
+
+    return array_type(dtype), codegen
+
+
+@njit(fastmath={"contract"}, cache=True)
+def _micro_kernel(kc, ap, bp, c, accumulate):
+    """c[:MR, :NR] (+)= one Ap micro-panel @ one Bp micro-panel, the MR × NR tile in registers.
+
+    ap[p·MR + i] = A[i, p] and bp[p·NR + j] = B[p, j] (packed, zero-padded), so step p is an
+    outer product: a column of MR numbers of A times a row of NR numbers of B. ``c`` is the view
+    of C that starts at the tile; only the part of the tile inside it is written back (the edges
+    of odd-sized matrices). Every index counts up from 0 inside its own view, which lets Numba
+    drop its negative-index checks (with an offset such as ap[a0 + p·MR + i] those checks turn
+    each vector load into 8 scalar ones).
+    """
+    acc = _register_tile(c.dtype)
+    nr = acc.shape[1]
+    for i in range(MR):
+        for j in range(nr):
+            acc[i, j] = 0
+    for p in range(kc):
+        for i in range(MR):
+            a = ap[p * MR + i]  # one broadcast ...
+            for j in range(nr):
+                acc[i, j] += a * bp[p * nr + j]  # ... times two vectors of B: 2 FMAs per broadcast
+    if c.shape[0] >= MR and c.shape[1] >= nr:  # a whole tile: constant loops, vectorised too
+        if accumulate:
+            for i in range(MR):
+                for j in range(nr):
+                    c[i, j] += acc[i, j]
+        else:
+            for i in range(MR):
+                for j in range(nr):
+                    c[i, j] = acc[i, j]
+    else:  # the ragged edge of C
+        for i in range(min(MR, c.shape[0])):
+            for j in range(min(nr, c.shape[1])):
+                c[i, j] = c[i, j] + acc[i, j] if accumulate else acc[i, j]
+
+
+@njit(cache=True)
+def _pack_a(a, a_t, ic, mc, pc, kc, ap):
+    """Copy A[ic:ic+mc, pc:pc+kc] into ap as MR-row micro-panels: ap[r·kc·MR + p·MR + i].
+
+    ``a_t`` says that ``a`` holds Aᵀ (a transposed view, read without a copy). Rows past mc
+    are zeros, so the micro-kernel always multiplies whole tiles.
+    """
+    for r in range((mc + MR - 1) // MR):
+        rows = min(MR, mc - r * MR)
+        panel = ap[r * kc * MR : (r + 1) * kc * MR]
+        if rows < MR:
+            panel[:] = 0
+        if a_t:  # a[p, i] = A[i, p]: read along rows of a
+            src = a[pc : pc + kc, ic + r * MR :]
+            for p in range(kc):
+                for i in range(rows):
+                    panel[p * MR + i] = src[p, i]
+        else:
+            src = a[ic + r * MR :, pc : pc + kc]
+            for i in range(rows):
+                for p in range(kc):
+                    panel[p * MR + i] = src[i, p]
+
+
+@njit(cache=True)
+def _pack_b(b, b_t, pc, kc, jc, nc, nr, bp):
+    """Copy B[pc:pc+kc, jc:jc+nc] into bp as NR-column micro-panels: bp[q·kc·NR + p·NR + j].
+
+    ``b_t`` says that ``b`` holds Bᵀ. Columns past nc are zeros.
+    """
+    for q in range((nc + nr - 1) // nr):
+        cols = min(nr, nc - q * nr)
+        panel = bp[q * kc * nr : (q + 1) * kc * nr]
+        if cols < nr:
+            panel[:] = 0
+        if b_t:  # b[j, p] = B[p, j]
+            src = b[jc + q * nr :, pc : pc + kc]
+            for j in range(cols):
+                for p in range(kc):
+                    panel[p * nr + j] = src[j, p]
+        else:
+            src = b[pc : pc + kc, jc + q * nr :]
+            for p in range(kc):
+                for j in range(cols):
+                    panel[p * nr + j] = src[p, j]
+
+
+@njit(cache=True)
+def _gemm_serial(a, a_t, b, b_t, c, ap, bp, blocks):
+    """C = A @ B on one thread: the five loops of the module docstring, in order.
+
+    ap holds one packed A block (MC × KC), bp one packed B block (KC × NC).
+    """
+    mc_max, kc_max, nc_max, nr = blocks
+    m, n = c.shape
+    k = b.shape[1] if b_t else b.shape[0]
+    for jc in range(0, n, nc_max):  # 5th loop: a B block for L3
+        nc = min(nc_max, n - jc)
+        for pc in range(0, k, kc_max):  # 4th loop: a K slice; the first one stores C, the others add
+            kc = min(kc_max, k - pc)
+            _pack_b(b, b_t, pc, kc, jc, nc, nr, bp)
+            for ic in range(0, m, mc_max):  # 3rd loop: an A block for L2
+                mc = min(mc_max, m - ic)
+                _pack_a(a, a_t, ic, mc, pc, kc, ap)
+                for jr in range(0, nc, nr):  # 2nd loop: a Bp micro-panel stays in L1 ...
+                    for ir in range(0, mc, MR):  # 1st loop: ... while every Ap micro-panel passes it
+                        tile = c[ic + ir : ic + mc, jc + jr : jc + nc]
+                        _micro_kernel(kc, ap[ir * kc :], bp[jr * kc :], tile, pc > 0)
+
+
+@njit(parallel=True, cache=True)
+def _gemm(a, a_t, b, b_t, c, ap, bp, blocks, rows):
+    """C[i] = A[i] @ B[i] for a stack, the work cut in tasks of ``rows`` rows of one C[i].
+
+    Each task is a whole serial GEMM on its rows, so the threads never wait for each other;
+    each thread packs into its own buffers ap[t], bp[t] (t = numba.get_thread_id()).
+    """
+    tasks_per_matrix = (c.shape[1] + rows - 1) // rows
+    for task in prange(c.shape[0] * tasks_per_matrix):
+        i, r0 = task // tasks_per_matrix, task % tasks_per_matrix * rows
+        r1 = min(c.shape[1], r0 + rows)
+        t = numba.get_thread_id()
+        a_rows = a[i, :, r0:r1] if a_t else a[i, r0:r1, :]
+        _gemm_serial(a_rows, a_t, b[i], b_t, c[i, r0:r1, :], ap[t], bp[t], blocks)
+
+
+def _c_or_transposed(x: np.ndarray) -> tuple[np.ndarray, bool]:
+    """x as a C-contiguous array, or its (C-contiguous) transpose and True: packing reads either.
+
+    Only other strided views (slices with steps, broadcasts) are copied.
+    """
+    if x.flags.c_contiguous:
+        return x, False
+    xt = x.swapaxes(-1, -2)
+    if xt.flags.c_contiguous:
+        return xt, True
+    return np.ascontiguousarray(x), False
+
+
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """C = A @ B for (M, K) @ (K, N), or per matrix for (B, M, K) @ (B, K, N), float32 or float64.
+
+    Cᵢⱼ = Σₖ Aᵢₖ Bₖⱼ, computed by the blocked, packed, register-tiled loops of this module.
+    """
+    if a.dtype != b.dtype or a.dtype not in (np.float32, np.float64):
+        raise TypeError(f"numba matmul: needs two float32 or two float64 arrays, got {a.dtype} and {b.dtype}")
+    if a.ndim != b.ndim or a.ndim not in (2, 3) or a.shape[-1] != b.shape[-2] or a.shape[:-2] != b.shape[:-2]:
+        raise ValueError(f"numba matmul: shapes {a.shape} @ {b.shape} are not (M, K) @ (K, N) or (B, M, K) @ (B, K, N)")
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    c = np.empty(a.shape[:-2] + (m, n), dtype=a.dtype)
+    if c.size == 0:
+        return c
+    if k == 0:
+        c[...] = 0
+        return c
+    a, a_t = _c_or_transposed(a)
+    b, b_t = _c_or_transposed(b)
+    if c.ndim == 2:  # one code path: a stack of one matrix
+        a, b, c3 = a[None], b[None], c[None]
+    else:
+        c3 = c
+    threads = numba.get_num_threads()
+    # Enough tasks for every thread: whole matrices when the stack is deep enough, else row ranges.
+    rows = m if c3.shape[0] >= threads else -(-m // threads)
+    blocks = _blocks(a.dtype.itemsize, rows, n, k)
+    mc, kc, nc, nr = blocks
+    ap = np.empty((threads, mc * kc), dtype=a.dtype)
+    bp = np.empty((threads, kc * nc), dtype=a.dtype)
+    with _slp_vectorizer():
+        _gemm(a, a_t, b, b_t, c3, ap, bp, blocks, rows)
+    return c

@@ -1,0 +1,112 @@
+"""The Numba matmul against the NumPy reference: odd shapes, both dtypes, views, blocking edges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from tinygrad_edu.kernels import numba_matmul, numpy_ref
+
+import tinygrad_edu as tge
+
+numba_cpu = tge.kernels.get("numba")
+
+# 1, primes, and sizes on either side of the register tile (6 × 16 float32, 6 × 8 float64).
+SIDES = st.sampled_from([1, 2, 3, 5, 6, 7, 8, 9, 13, 15, 16, 17, 23, 31, 33])
+
+
+def assert_close_to_reference(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    """|C − A@B| ≤ 8·√K·eps·(|A|@|B|): rounding grows like √K times the size of the terms summed."""
+    k = a.shape[-1]
+    exact = numpy_ref.matmul(a.astype(np.float64), b.astype(np.float64))
+    scale = numpy_ref.matmul(np.abs(a).astype(np.float64), np.abs(b).astype(np.float64))
+    atol = 8 * np.sqrt(k) * np.finfo(a.dtype).eps * scale + np.finfo(a.dtype).tiny
+    assert c.shape == exact.shape and c.dtype == a.dtype
+    np.testing.assert_array_less(np.abs(c - exact), atol)
+
+
+def view(x: np.ndarray, kind: str) -> np.ndarray:
+    """The same values as x, laid out as a C array, a transposed view or a strided slice."""
+    if kind == "transposed":
+        return np.ascontiguousarray(x.swapaxes(-1, -2)).swapaxes(-1, -2)
+    if kind == "strided":
+        big = np.zeros(x.shape[:-1] + (2 * x.shape[-1],), dtype=x.dtype)
+        big[..., ::2] = x
+        return big[..., ::2]
+    return x
+
+
+LAYOUTS = st.sampled_from(["contiguous", "transposed", "strided"])
+DTYPES = st.sampled_from([np.float32, np.float64])
+
+
+@given(m=SIDES, k=SIDES, n=SIDES, dtype=DTYPES, a_layout=LAYOUTS, b_layout=LAYOUTS, seed=st.integers(0, 2**16))
+def test_matmul_2d_agrees_with_reference(m, k, n, dtype, a_layout, b_layout, seed):
+    rng = np.random.default_rng(seed)
+    a = view(rng.uniform(-3, 3, (m, k)).astype(dtype), a_layout)
+    b = view(rng.uniform(-3, 3, (k, n)).astype(dtype), b_layout)
+    assert_close_to_reference(numba_cpu.matmul(a, b), a, b)
+
+
+@given(
+    batch=st.sampled_from([1, 2, 3]), m=SIDES, k=SIDES, n=SIDES, dtype=DTYPES, a_layout=LAYOUTS, seed=st.integers(0, 99)
+)
+def test_matmul_batched_agrees_with_reference(batch, m, k, n, dtype, a_layout, seed):
+    # batch 1 goes through the threads-split-M path, batch ≥ 2 through the one-matrix-per-thread path
+    rng = np.random.default_rng(seed)
+    a = view(rng.uniform(-3, 3, (batch, m, k)).astype(dtype), a_layout)
+    b = rng.uniform(-3, 3, (batch, k, n)).astype(dtype)
+    assert_close_to_reference(numba_cpu.matmul(a, b), a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "m, k, n",
+    [
+        (151, 263, 37),  # more than one A block (MC) and two K slices (KC = 256), ragged everywhere
+        (1, 300, 1),  # a dot product
+        (13, 1, 4091),  # K = 1; N past one B block (NC = 4080)
+    ],
+)
+def test_matmul_across_block_edges(m, k, n, dtype):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+    assert_close_to_reference(numba_cpu.matmul(a, b), a, b)
+
+
+def test_matmul_known_values_and_empty_shapes():
+    a = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
+    b = np.array([[5.0, 6.0], [7.0, 8.0]], dtype=np.float32)
+    np.testing.assert_array_equal(numba_cpu.matmul(a, b), [[19.0, 22.0], [43.0, 50.0]])
+    assert numba_cpu.matmul(np.ones((3, 0)), np.ones((0, 4))).tolist() == np.zeros((3, 4)).tolist()
+    assert numba_cpu.matmul(np.ones((0, 5)), np.ones((5, 4))).shape == (0, 4)
+
+
+def test_matmul_propagates_nan_and_inf_like_numpy():
+    a = np.array([[np.nan, 1.0], [1.0, 1.0]], dtype=np.float32)
+    b = np.array([[1.0, 1.0], [np.inf, 1.0]], dtype=np.float32)
+    np.testing.assert_array_equal(np.isnan(numba_cpu.matmul(a, b)), np.isnan(a @ b))
+
+
+def test_matmul_rejects_mixed_dtypes_and_bad_shapes():
+    with pytest.raises(TypeError, match="float32"):
+        numba_cpu.matmul(np.ones((2, 2), np.float32), np.ones((2, 2), np.float64))
+    with pytest.raises(ValueError, match=r"\(2, 3\) @ \(2, 3\)"):
+        numba_cpu.matmul(np.ones((2, 3)), np.ones((2, 3)))
+
+
+def test_tile_constants_fill_two_vector_registers():
+    assert numba_matmul.tile_cols(4) == 16 and numba_matmul.tile_cols(8) == 8
+    assert numba_matmul.block_rows(4) % numba_matmul.MR == 0
+
+
+@pytest.mark.parametrize(
+    "x_shape, y_shape", [((3, 5), (5, 4)), ((2, 3, 5), (5,)), ((5,), (2, 5, 3)), ((2, 1, 3, 4), (3, 4, 2))]
+)
+def test_matmul_op_gradcheck_through_numba(x_shape, y_shape):
+    rng = np.random.default_rng(1)
+    x = tge.tensor(rng.standard_normal(x_shape), requires_grad=True)
+    y = tge.tensor(rng.standard_normal(y_shape), requires_grad=True)
+    with tge.kernels.use("numba"):
+        assert tge.gradcheck(lambda x, y: x @ y, [x, y])
