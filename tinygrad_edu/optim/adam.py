@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..device import xp_of
@@ -65,13 +66,18 @@ class Adam(Optimizer):
             g = g + lam * theta
 
         state["step"] = t = state["step"] + 1
-        state["exp_avg"] = m = beta1 * state["exp_avg"] + (1 - beta1) * g
-        state["exp_avg_sq"] = v = beta2 * state["exp_avg_sq"] + (1 - beta2) * g**2
+        m, v = state["exp_avg"], state["exp_avg_sq"]  # updated in place: no new arrays per step
+        m *= beta1
+        m += (1 - beta1) * g  # m ← β1·m + (1 − β1)·g
+        v *= beta2
+        v += (1 - beta2) * g * g  # v ← β2·v + (1 − β2)·g²
         if group["amsgrad"]:
-            state["max_exp_avg_sq"] = v = xp.maximum(state["max_exp_avg_sq"], v)
-        m_hat = m / (1 - beta1**t)
-        v_hat = v / (1 - beta2**t)
-        theta -= lr * m_hat / (xp.sqrt(v_hat) + eps)
+            v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        # θ ← θ − lr·m̂/(√v̂ + ε) with m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t); PyTorch's order of operations:
+        denominator = xp.sqrt(v)
+        denominator /= math.sqrt(1 - beta2**t)  # √v̂
+        denominator += eps
+        theta -= (lr / (1 - beta1**t)) * m / denominator
 
 
 class AdamW(Adam):

@@ -65,9 +65,10 @@ class SGD(Optimizer):
             g = g + lam * theta
         if mu != 0:
             if "momentum_buffer" not in state:
-                b = g.copy()  # b = g at the first step (a copy: g may be p.grad itself)
+                b = state["momentum_buffer"] = g.copy()  # b = g at the first step (a copy: g may be p.grad)
             else:
-                b = mu * state["momentum_buffer"] + (1 - tau) * g
-            state["momentum_buffer"] = b
+                b = state["momentum_buffer"]  # updated in place: no new array per step
+                b *= mu
+                b += (1 - tau) * g  # b ← μ·b + (1 − τ)·g
             g = g + mu * b if group["nesterov"] else b
         theta -= lr * g
