@@ -7,8 +7,6 @@ the mean of each window, channel by channel, and learns nothing.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..tensor import Tensor
@@ -70,12 +68,8 @@ class Conv2d(Module):
         raise ValueError(f"Conv2d: padding must be an int, a pair, 'valid' or 'same', got {self.padding!r}")
 
     def reset_parameters(self) -> None:
-        """Draw fresh initial values (PyTorch's defaults)."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        """Draw fresh initial values: PyTorch's defaults (see init.default_)."""
+        init.default_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         """x (N, in_channels, H, W) → (N, out_channels, OH, OW)."""
@@ -94,43 +88,37 @@ class Conv2d(Module):
         return s if self.bias is not None else s + ", bias=False"
 
 
-class MaxPool2d(Module):
+class _Pool2d(Module):
+    """What both pools share: the window (kernel_size), its stride (default: kernel_size) and padding."""
+
+    def __init__(self, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+
+    def extra_repr(self) -> str:
+        """The settings repr shows inside the parentheses."""
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2d(_Pool2d):
     """The largest value of each kernel_size window, per channel; ``stride`` defaults to ``kernel_size``.
 
     Only the winner of each window receives the gradient.
     """
 
-    def __init__(self, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
-
     def forward(self, input: Tensor) -> Tensor:
         """x (N, C, H, W) → (N, C, OH, OW)."""
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding)
 
-    def extra_repr(self) -> str:
-        """The settings repr shows inside the parentheses."""
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
-
-class AvgPool2d(Module):
+class AvgPool2d(_Pool2d):
     """The mean of each kernel_size window, per channel (padding counts as zeros).
 
     ``stride`` defaults to ``kernel_size``. Every element of a window receives 1/(KH·KW) of the window's gradient.
     """
 
-    def __init__(self, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
-
     def forward(self, input: Tensor) -> Tensor:
         """x (N, C, H, W) → (N, C, OH, OW)."""
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding)
-
-    def extra_repr(self) -> str:
-        """The settings repr shows inside the parentheses."""
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

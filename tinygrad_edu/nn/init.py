@@ -120,9 +120,25 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinea
     return normal_(tensor, 0.0, std)
 
 
+def default_(weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """PyTorch's default initialisation of Linear and Conv2d: weight and bias both U(−1/√fan_in, 1/√fan_in).
+
+    PyTorch writes the weight's part as ``kaiming_uniform_(weight, a=√5)``: the leaky-ReLU gain for
+    a = √5 is √(2 / (1 + 5)) = 1/√3 and kaiming-uniform's bound is gain·√(3 / fan_in), which is
+    1/√fan_in. The bias is drawn from the same range. (fan_in = in_features, or C·KH·KW for a conv.)
+    """
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)
+    return weight
+
+
 __all__ = [
     "calculate_gain",
     "constant_",
+    "default_",
     "kaiming_normal_",
     "kaiming_uniform_",
     "normal_",

@@ -7,7 +7,6 @@ Identity are the plumbing that puts inputs into the shape a Linear layer wants.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -64,12 +63,8 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Draw fresh initial values (PyTorch's defaults)."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        """Draw fresh initial values: PyTorch's defaults (see init.default_)."""
+        init.default_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         """x (..., in_features) → (..., out_features)."""
