@@ -393,10 +393,8 @@ class Module:
         extra = self.extra_repr()
         extra_lines = extra.split("\n") if extra else []
         child_lines = [f"({name}): {_addindent(repr(m), 2)}" for name, m in self._modules.items()]
+        if len(extra_lines) == 1 and not child_lines:  # Linear(in_features=..., ...) on one line
+            return f"{type(self).__name__}({extra_lines[0]})"
         lines = extra_lines + child_lines
-        body = ""
-        if len(extra_lines) == 1 and not child_lines:
-            body = extra_lines[0]
-        elif lines:
-            body = "\n  " + "\n  ".join(lines) + "\n"
+        body = "\n  " + "\n  ".join(lines) + "\n" if lines else ""
         return f"{type(self).__name__}({body})"
