@@ -97,6 +97,7 @@ print("gradcheck: q, k and v agree with finite differences")
 # sum of d terms of variance 1, so **Var(q·k) = d**. Wide heads give wild scores:
 
 # %%
+tge.manual_seed(0)  # every draw below is repeatable
 print(f"{'d':>5} {'Var(q·k)':>10} {'Var(q·k / √d)':>15}")
 for d in (4, 16, 64, 256, 1024):
     a, b = tge.randn(20000, d), tge.randn(20000, d)

@@ -183,17 +183,19 @@ for name in CONV_BACKENDS:
 # `kernels/numba_matmul.py` is the plan of the BLIS and GotoBLAS libraries, written in Python. The
 # naive triple loop over i, j, k spends its time waiting for memory, so the work is cut into blocks,
 # each sized for one level of the cache, in five loops around a tiny "micro-kernel". The outer loop
-# (**jc**) takes a block of B's columns wide enough to fill the big shared L3 cache; the next
-# (**pc**) cuts the shared dimension K into slices of KC and *packs* that slice of B, copying it
-# into the exact order the micro-kernel will read it, zero-padded to whole tiles, so every later
-# read is contiguous (and a transposed input costs nothing extra, since it is read once, while
-# packing). The third loop (**ic**) packs a block of A's rows that fits in L2, and this is the loop
-# the threads share (`prange`). The last two loops (**jr**, **ir**) walk that block in
-# micro-panels: a thin sliver of packed B that stays in L1 while every sliver of A passes it. At the
-# bottom, the micro-kernel computes a 6 × 16 tile of C (float32) *held in registers*: at each step
-# k it loads 16 numbers of B as two vector registers, broadcasts 6 numbers of A, and issues 12 fused
-# multiply-adds, about as many as the CPU's two FMA units can retire. The file's docstring explains
-# the two tricks that make Numba emit that code (a stack-allocated tile, and LLVM's SLP vectoriser).
+# (**jc**) steps through C's columns in blocks of NC. The next (**pc**) cuts the shared dimension K
+# into slices of KC and *packs* the KC × NC block of B: copies it into exactly the order the
+# micro-kernel will read it, zero-padded to whole tiles, so that every later read is contiguous (and
+# a transposed input costs nothing extra: it is read once, while packing); that block stays in the
+# large shared L3 cache. The third loop (**ic**) packs an MC × KC block of A that fits in a core's
+# L2, and this is the loop the threads share (`prange`). The last two loops (**jr**, **ir**) walk
+# those blocks in micro-panels: a thin KC × 16 sliver of packed B stays in L1 while every 6 × KC
+# sliver of A streams past it. At the bottom, the micro-kernel computes a 6 × 16 tile of C (float32)
+# held entirely *in registers*: at each step k it loads 16 numbers of B as two vector registers,
+# broadcasts 6 numbers of A, and issues 12 fused multiply-adds that do not depend on each other,
+# enough to keep the core's two FMA units busy. The file's docstring explains the two tricks that
+# make Numba emit that code (a stack-allocated tile, and LLVM's SLP vectoriser) and shows the
+# instructions it produced.
 #
 # ## Where does a training step spend its time? The profiler
 #
