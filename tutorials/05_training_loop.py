@@ -131,7 +131,7 @@ for _epoch in range(20 if QUICK else 60):
 with tge.no_grad():
     mlp_val = accuracy(model(tge.tensor(X_val)).squeeze(1), y_val)
 print(f"MLP 2-32-32-1: validation accuracy {mlp_val:.3f}  (the line: {linear_val:.3f})")
-assert mlp_val > linear_val and mlp_val >= (0.9 if QUICK else 0.95)
+assert mlp_val > linear_val + 0.08 and mlp_val >= 0.9
 
 # %%
 grid = np.stack(np.meshgrid(np.linspace(-1.5, 2.5, 120), np.linspace(-1.0, 1.5, 100)), axis=-1).reshape(-1, 2)
