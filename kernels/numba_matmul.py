@@ -123,15 +123,15 @@ def _register_tile(typingctx, dtype):
 
 
 @njit(fastmath={"contract"}, cache=True)
-def _micro_kernel(kc, ap, bp, c, accumulate):
-    """c[:MR, :NR] (+)= one Ap micro-panel @ one Bp micro-panel, the MR × NR tile in registers.
+def _micro_kernel(kc, ap, bp, c, ldc, rows, cols, accumulate):
+    """C-tile (+)= one Ap micro-panel @ one Bp micro-panel, the MR × NR tile held in registers.
 
     ap[p·MR + i] = A[i, p] and bp[p·NR + j] = B[p, j] (packed, zero-padded), so step p is an
-    outer product: a column of MR numbers of A times a row of NR numbers of B. ``c`` is the view
-    of C that starts at the tile; only the part of the tile inside it is written back (the edges
-    of odd-sized matrices). Every index counts up from 0 inside its own view, which lets Numba
-    drop its negative-index checks (with an offset such as ap[a0 + p·MR + i] those checks turn
-    each vector load into 8 scalar ones).
+    outer product: a column of MR numbers of A times a row of NR numbers of B. C is addressed
+    like BLAS: ``c`` is a 1-D view starting at the tile's corner and row i starts at c[i·ldc];
+    only the rows × cols part of the tile that lies inside C is written back. Every index counts
+    up from 0 inside its own view, which lets Numba drop its negative-index checks (with an
+    offset such as ap[a0 + p·MR + i] those checks turn each vector load into 8 scalar ones).
     """
     acc = _register_tile(c.dtype)
     nr = acc.shape[1]
@@ -143,105 +143,125 @@ def _micro_kernel(kc, ap, bp, c, accumulate):
             a = ap[p * MR + i]  # one broadcast ...
             for j in range(nr):
                 acc[i, j] += a * bp[p * nr + j]  # ... times two vectors of B: 2 FMAs per broadcast
-    if c.shape[0] >= MR and c.shape[1] >= nr:  # a whole tile: constant loops, vectorised too
-        if accumulate:
-            for i in range(MR):
-                for j in range(nr):
-                    c[i, j] += acc[i, j]
-        else:
-            for i in range(MR):
-                for j in range(nr):
-                    c[i, j] = acc[i, j]
-    else:  # the ragged edge of C
-        for i in range(min(MR, c.shape[0])):
-            for j in range(min(nr, c.shape[1])):
-                c[i, j] = c[i, j] + acc[i, j] if accumulate else acc[i, j]
+    _store_tile(acc, c, ldc, rows, cols, accumulate)
 
 
 @njit(cache=True)
-def _pack_a(a, a_t, ic, mc, pc, kc, ap):
+def _store_tile(acc, c, ldc, rows, cols, accumulate):
+    """C-tile (+)= acc, for the rows × cols part of the MR × NR tile inside C (c[i·ldc + j] is C[i, j])."""
+    nr = acc.shape[1]
+    for i in range(min(rows, MR)):
+        row = c[i * ldc : i * ldc + cols]  # contiguous: a whole row of the tile is two vector stores
+        if cols == nr:
+            for j in range(nr):
+                row[j] = row[j] + acc[i, j] if accumulate else acc[i, j]
+        else:  # the ragged right edge of C
+            for j in range(cols):
+                row[j] = row[j] + acc[i, j] if accumulate else acc[i, j]
+
+
+@njit(cache=True)
+def _pack_a(a, lda, a_t, ic, mc, pc, kc, ap):
     """Copy A[ic:ic+mc, pc:pc+kc] into ap as MR-row micro-panels: ap[r·kc·MR + p·MR + i].
 
-    ``a_t`` says that ``a`` holds Aᵀ (a transposed view, read without a copy). Rows past mc
-    are zeros, so the micro-kernel always multiplies whole tiles.
+    A[i, p] is a[i·lda + p], or a[p·lda + i] when ``a_t`` says that a holds Aᵀ (a transposed
+    view, read without a copy). Rows past mc are zeros: the micro-kernel only sees whole tiles.
     """
     for r in range((mc + MR - 1) // MR):
         rows = min(MR, mc - r * MR)
         panel = ap[r * kc * MR : (r + 1) * kc * MR]
         if rows < MR:
             panel[:] = 0
-        if a_t:  # a[p, i] = A[i, p]: read along rows of a
-            src = a[pc : pc + kc, ic + r * MR :]
+        i0 = ic + r * MR
+        if a_t:
             for p in range(kc):
+                src = a[(pc + p) * lda + i0 : (pc + p) * lda + i0 + rows]  # along a row of Aᵀ
                 for i in range(rows):
-                    panel[p * MR + i] = src[p, i]
+                    panel[p * MR + i] = src[i]
         else:
-            src = a[ic + r * MR :, pc : pc + kc]
             for i in range(rows):
+                src = a[(i0 + i) * lda + pc : (i0 + i) * lda + pc + kc]  # along a row of A
                 for p in range(kc):
-                    panel[p * MR + i] = src[i, p]
+                    panel[p * MR + i] = src[p]
 
 
 @njit(cache=True)
-def _pack_b(b, b_t, pc, kc, jc, nc, nr, bp):
+def _pack_b(b, ldb, b_t, pc, kc, jc, nc, nr, bp):
     """Copy B[pc:pc+kc, jc:jc+nc] into bp as NR-column micro-panels: bp[q·kc·NR + p·NR + j].
 
-    ``b_t`` says that ``b`` holds Bᵀ. Columns past nc are zeros.
+    B[p, j] is b[p·ldb + j], or b[j·ldb + p] when ``b_t`` says that b holds Bᵀ. Columns past
+    nc are zeros.
     """
     for q in range((nc + nr - 1) // nr):
         cols = min(nr, nc - q * nr)
         panel = bp[q * kc * nr : (q + 1) * kc * nr]
         if cols < nr:
             panel[:] = 0
-        if b_t:  # b[j, p] = B[p, j]
-            src = b[jc + q * nr :, pc : pc + kc]
+        j0 = jc + q * nr
+        if b_t:
             for j in range(cols):
+                src = b[(j0 + j) * ldb + pc : (j0 + j) * ldb + pc + kc]  # along a row of Bᵀ
                 for p in range(kc):
-                    panel[p * nr + j] = src[j, p]
+                    panel[p * nr + j] = src[p]
         else:
-            src = b[pc : pc + kc, jc + q * nr :]
             for p in range(kc):
+                src = b[(pc + p) * ldb + j0 : (pc + p) * ldb + j0 + cols]  # along a row of B
+                dst = panel[p * nr : p * nr + cols]
                 for j in range(cols):
-                    panel[p * nr + j] = src[p, j]
+                    dst[j] = src[j]
 
 
 @njit(cache=True)
-def _gemm_serial(a, a_t, b, b_t, c, ap, bp, blocks):
-    """C = A @ B on one thread: the five loops of the module docstring, in order.
+def _macro_kernel(ap, bp, c, ldc, mc, nc, kc, nr, accumulate):
+    """The two inner loops: C-block (mc × nc, from c[0], row stride ldc) (+)= Ap block @ Bp block.
 
-    ap holds one packed A block (MC × KC), bp one packed B block (KC × NC).
+    jr outside: one Bp micro-panel (kc·NR numbers, 16 KiB) stays in L1 while every Ap
+    micro-panel of the block (in L2) streams past it.
+    """
+    for jr in range(0, nc, nr):  # 2nd loop
+        for ir in range(0, mc, MR):  # 1st loop
+            tile = c[ir * ldc + jr :]
+            _micro_kernel(kc, ap[ir * kc :], bp[jr * kc :], tile, ldc, min(MR, mc - ir), min(nr, nc - jr), accumulate)
+
+
+@njit(cache=True)
+def _gemm_serial(a, lda, a_t, b, ldb, b_t, c, ldc, m, n, k, ap, bp, blocks):
+    """C = A @ B (m × k times k × n) on one thread: the five loops of the module docstring, in order.
+
+    Matrices are 1-D views with a row stride (BLAS's lda, ldb, ldc). ap holds one packed A
+    block (MC × KC), bp one packed B block (KC × NC).
     """
     mc_max, kc_max, nc_max, nr = blocks
-    m, n = c.shape
-    k = b.shape[1] if b_t else b.shape[0]
     for jc in range(0, n, nc_max):  # 5th loop: a B block for L3
         nc = min(nc_max, n - jc)
         for pc in range(0, k, kc_max):  # 4th loop: a K slice; the first one stores C, the others add
             kc = min(kc_max, k - pc)
-            _pack_b(b, b_t, pc, kc, jc, nc, nr, bp)
+            _pack_b(b, ldb, b_t, pc, kc, jc, nc, nr, bp)
             for ic in range(0, m, mc_max):  # 3rd loop: an A block for L2
                 mc = min(mc_max, m - ic)
-                _pack_a(a, a_t, ic, mc, pc, kc, ap)
-                for jr in range(0, nc, nr):  # 2nd loop: a Bp micro-panel stays in L1 ...
-                    for ir in range(0, mc, MR):  # 1st loop: ... while every Ap micro-panel passes it
-                        tile = c[ic + ir : ic + mc, jc + jr : jc + nc]
-                        _micro_kernel(kc, ap[ir * kc :], bp[jr * kc :], tile, pc > 0)
+                _pack_a(a, lda, a_t, ic, mc, pc, kc, ap)
+                _macro_kernel(ap, bp, c[ic * ldc + jc :], ldc, mc, nc, kc, nr, pc > 0)
 
 
 @njit(parallel=True, cache=True)
-def _gemm(a, a_t, b, b_t, c, ap, bp, blocks, rows):
-    """C[i] = A[i] @ B[i] for a stack, the work cut in tasks of ``rows`` rows of one C[i].
+def _gemm(a, a_t, b, b_t, c, shape, ap, bp, blocks, rows):
+    """C[i] = A[i] @ B[i] for a stack (flat arrays, shape = (batch, m, n, k)), in tasks of ``rows`` rows.
 
-    Each task is a whole serial GEMM on its rows, so the threads never wait for each other;
-    each thread packs into its own buffers ap[t], bp[t] (t = numba.get_thread_id()).
+    Each task is a whole serial GEMM on ``rows`` rows of one C[i], so the threads never wait for
+    each other; each thread packs into its own buffers ap[t], bp[t] (t = numba.get_thread_id()).
     """
-    tasks_per_matrix = (c.shape[1] + rows - 1) // rows
-    for task in prange(c.shape[0] * tasks_per_matrix):
+    batch, m, n, k = shape
+    tasks_per_matrix = (m + rows - 1) // rows
+    for task in prange(batch * tasks_per_matrix):
         i, r0 = task // tasks_per_matrix, task % tasks_per_matrix * rows
-        r1 = min(c.shape[1], r0 + rows)
         t = numba.get_thread_id()
-        a_rows = a[i, :, r0:r1] if a_t else a[i, r0:r1, :]
-        _gemm_serial(a_rows, a_t, b[i], b_t, c[i, r0:r1, :], ap[t], bp[t], blocks)
+        # Rows r0.. of A[i]: further down A, or further along each row of Aᵀ.
+        a_rows = a[i * m * k + r0 :] if a_t else a[i * m * k + r0 * k :]
+        lda = m if a_t else k
+        _gemm_serial(
+            a_rows, lda, a_t, b[i * k * n :], k if b_t else n, b_t,
+            c[i * m * n + r0 * n :], n, min(rows, m - r0), n, k, ap[t], bp[t], blocks,
+        )  # fmt: skip
 
 
 def _c_or_transposed(x: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -275,17 +295,14 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return c
     a, a_t = _c_or_transposed(a)
     b, b_t = _c_or_transposed(b)
-    if c.ndim == 2:  # one code path: a stack of one matrix
-        a, b, c3 = a[None], b[None], c[None]
-    else:
-        c3 = c
+    batch = 1 if c.ndim == 2 else c.shape[0]
     threads = numba.get_num_threads()
     # Enough tasks for every thread: whole matrices when the stack is deep enough, else row ranges.
-    rows = m if c3.shape[0] >= threads else -(-m // threads)
+    rows = m if batch >= threads else -(-m // threads)
     blocks = _blocks(a.dtype.itemsize, rows, n, k)
     mc, kc, nc, nr = blocks
     ap = np.empty((threads, mc * kc), dtype=a.dtype)
     bp = np.empty((threads, kc * nc), dtype=a.dtype)
     with _slp_vectorizer():
-        _gemm(a, a_t, b, b_t, c3, ap, bp, blocks, rows)
+        _gemm(a.reshape(-1), a_t, b.reshape(-1), b_t, c.reshape(-1), (batch, m, n, k), ap, bp, blocks, rows)
     return c

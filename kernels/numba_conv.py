@@ -1,0 +1,282 @@
+"""Convolution in Numba: im2col fused into the packing step of the blocked matmul (numba_matmul.py).
+
+    y[n, f, oh, ow] = Σ_c Σ_kh Σ_kw  x_pad[n, c, oh·sh + kh, ow·sw + kw] · w[f, c, kh, kw]
+
+As in the NumPy reference, the sum is a matmul per image, y[n] = W @ B_n, with W = w as an
+(F, K) matrix (K = C·KH·KW) and B_n the (K, P) im2col matrix of image n (P = OH·OW pixels).
+The reference builds all of B for the whole batch first: N·K·P numbers (42 MB for
+64×32×26×26 with 3×3 filters), written to memory and read back. Here B never exists as a
+whole. The matmul already copies B, block by block, into the panel order of its micro-kernel;
+``_pack_gather`` fills those panels straight from the padded image, so the im2col numbers go
+from L1/L2 into registers without touching main memory. im2col is a gather with two tables:
+
+    B_n[k, p] = x_pad[n].flat[koff[k] + poff[p]]
+        koff[k] = c·Hp·Wp + kh·Wp + kw     where filter tap k = (c, kh, kw) sits inside a window
+        poff[p] = oh·sh·Wp + ow·sw         where window p = (oh, ow) starts
+
+The three kernels of the table are two loops over images (``prange``: one image per task,
+each thread with its own padded image and packing buffers):
+  - forward: y[n] = W @ B_n. W is packed once and shared by the threads.
+  - backward-input: the same loop. dx is a convolution of dy (zeros inserted between its
+    pixels when the stride is > 1) with the filters flipped and C and F swapped, padded by
+    KH−1−ph: dx[n, c, h, w] = Σ_f Σ_kh Σ_kw dy_dil_pad[n, f, h + kh, w + kw] · w[f, c, KH−1−kh, KW−1−kw].
+  - backward-weight: dW = Σ_n dy[n] @ B_nᵀ (F × P times P × K), the same gather with the two
+    tables' roles swapped; each thread sums its images into its own dW, added up at the end.
+
+Why not a direct 7-deep loop (n, f, c, kh, kw, oh, ow)? Written with the best loop order
+(vectorised along ow, several filters per pass so one load of x feeds several FMAs) it still
+loads and stores y for every FMA, while the GEMM keeps a 6 × 16 tile of y in registers across
+the whole K sum; on the listed shapes the fused-im2col GEMM was faster (bench notes in the
+report of this backend). Why not im2col in Numba, then a plain matmul? That is the reference's
+memory traffic again: on 64×32×26×26 the matmul waits on the 42 MB B.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from .numba_matmul import MR, _blocks, _macro_kernel, _pack_a, _register_tile, _slp_vectorizer, _store_tile, tile_cols
+
+
+@njit(cache=True)
+def _place_on_canvas(x, place, canvas):
+    """Write the image x (C, H, W) onto the flat canvas (zeros everywhere else).
+
+    place = (rows, cols, h0, w0, plane, run): input row h0 + i goes to canvas offset rows[i],
+    input column w0 + j to cols[j], channel c to c·plane (the tables come from _canvas; rows and
+    columns that fall off the canvas are not in them). ``run`` says that the columns land next
+    to each other (stride and dilation 1 along W): then a row is one contiguous copy.
+    """
+    rows, cols, h0, w0, plane, run = place
+    canvas[:] = 0
+    for c in range(x.shape[0]):
+        for i in range(rows.size):
+            src = x[c, h0 + i, w0 : w0 + cols.size]
+            base = c * plane + rows[i]
+            if run:
+                dst = canvas[base + cols[0] : base + cols[0] + cols.size]
+                for j in range(cols.size):
+                    dst[j] = src[j]
+            else:
+                for j in range(cols.size):
+                    canvas[base + cols[j]] = src[j]
+
+
+@njit(fastmath={"contract"}, cache=True)
+def _shifted_kernel(kc, ap, canvas, koff, c, ldc, rows, cols):
+    """C-tile = W-panel @ B-tile with B[k, l] = canvas[koff[k] + l]: numba_matmul's micro-kernel,
+    reading each row of B straight from the canvas (``canvas`` is the view starting at the tile's
+    first position l0; ``c``, ldc, rows, cols address the tile of y as in _store_tile).
+    """
+    acc = _register_tile(c.dtype)
+    nr = acc.shape[1]
+    for i in range(MR):
+        for j in range(nr):
+            acc[i, j] = 0
+    for p in range(kc):
+        b = canvas[koff[p] : koff[p] + nr]  # NR neighbouring positions of tap p: one contiguous run
+        for i in range(MR):
+            a = ap[p * MR + i]
+            for j in range(nr):
+                acc[i, j] += a * b[j]
+    _store_tile(acc, c, ldc, rows, cols, False)
+
+
+@njit(fastmath={"contract"}, cache=True)
+def _shifted_row_kernel(kc, wf, canvas, koff, c):
+    """c[:MR·NR] = one filter wf @ B for MR·NR neighbouring canvas positions, B[k, l] = canvas[koff[k] + l].
+
+    For a conv with fewer output channels than MR, a tile of MR filters would be mostly zeros:
+    here the MR rows of the register tile hold MR runs of NR positions of the same filter. Each
+    step loads 2·MR vectors of B for 2·MR FMAs (both load ports and both FMA units busy) instead
+    of reusing each load MR times, but no FMA is wasted.
+    """
+    acc = _register_tile(c.dtype)
+    nr = acc.shape[1]
+    for i in range(MR):
+        for j in range(nr):
+            acc[i, j] = 0
+    for p in range(kc):
+        a = wf[p]
+        b = canvas[koff[p] : koff[p] + MR * nr]
+        for i in range(MR):
+            for j in range(nr):
+                acc[i, j] += a * b[i * nr + j]
+    _store_tile(acc, c, nr, MR, nr, False)
+
+
+@njit(parallel=True, cache=True)
+def _conv_images(x, w, w_packed, koff, place, wq, nr, canvases, y_canvases, y):
+    """y[n] = W @ B_n for every image: x[n] placed on its canvas, then every tile of y read off it.
+
+    w is W (F, K), w_packed the same in MR-row panels; ``place`` is for _place_on_canvas, wq the
+    canvas row length, nr = NR. y is (N, F, OH, OW); y_canvases[t] holds thread t's result on the
+    canvas, F rows of OH·wq positions (rounded up to whole tiles), before the garbage columns
+    ow ≥ OW of each row are dropped.
+    """
+    F, OH, OW = y.shape[1:]
+    K = koff.size
+    length = OH * wq  # canvas positions l = oh·wq + ow
+    ldc = y_canvases.shape[1] // F
+    for n in prange(x.shape[0]):
+        t = numba.get_thread_id()
+        canvas, y_canvas = canvases[t], y_canvases[t]
+        _place_on_canvas(x[n], place, canvas)
+        if F < MR:  # few filters: one filter per tile, MR·NR positions
+            for l0 in range(0, length, MR * nr):
+                for f in range(F):
+                    _shifted_row_kernel(K, w[f], canvas[l0:], koff, y_canvas[f * ldc + l0 :])
+        else:
+            for l0 in range(0, length, nr):  # a tile of NR positions: its B rows stay in L1 ...
+                for f0 in range(0, F, MR):  # ... across all the filter panels
+                    tile = y_canvas[f0 * ldc + l0 :]
+                    _shifted_kernel(K, w_packed[f0 * K :], canvas[l0:], koff, tile, ldc, F - f0, nr)
+        for f in range(F):
+            for oh in range(OH):
+                row, src = y[n, f, oh], y_canvas[f * ldc + oh * wq : f * ldc + oh * wq + OW]
+                for ow in range(OW):
+                    row[ow] = src[ow]
+
+
+@njit(parallel=True, cache=True)
+def _weight_grad_images(dy, x, koff, poff, place, canvases, aps, bps, blocks, dw_parts):
+    """dw_parts[t] += dy[n] @ B_nᵀ over the images n of thread t, B_nᵀ[p, k] = canvas_n[poff[p] + koff[k]].
+
+    dy is (N, F·P) flat per image, dw_parts (threads, F·K) flat per thread.
+    """
+    mc_max, kc_max, nc_max, nr = blocks
+    F, K, P = dy.shape[1] // poff.size, koff.size, poff.size
+    for n in prange(x.shape[0]):
+        t = numba.get_thread_id()
+        _place_on_canvas(x[n], place, canvases[t])
+        for jc in range(0, K, nc_max):
+            nc = min(nc_max, K - jc)
+            for pc in range(0, P, kc_max):  # the sum over pixels, in slices
+                kc = min(kc_max, P - pc)
+                _pack_gather(canvases[t], poff, koff, pc, kc, jc, nc, nr, bps[t])
+                for ic in range(0, F, mc_max):
+                    mc = min(mc_max, F - ic)
+                    _pack_a(dy[n], P, False, ic, mc, pc, kc, aps[t])
+                    _macro_kernel(aps[t], bps[t], dw_parts[t, ic * K + jc :], K, mc, nc, kc, nr, True)
+
+
+@njit(cache=True)
+def _pack_gather(canvas, row_off, col_off, pc, kc, jc, nc, nr, bp):
+    """Pack B[pc:pc+kc, jc:jc+nc] into NR-column panels, where B[r, s] = canvas[row_off[r] + col_off[s]].
+
+    The layout is numba_matmul._pack_b's: bp[q·kc·NR + r·NR + j], columns past nc zero.
+    """
+    for q in range((nc + nr - 1) // nr):
+        cols = min(nr, nc - q * nr)
+        panel = bp[q * kc * nr : (q + 1) * kc * nr]
+        offsets = col_off[jc + q * nr : jc + q * nr + cols]
+        for r in range(kc):
+            base = row_off[pc + r]
+            row = panel[r * nr : (r + 1) * nr]
+            for j in range(cols):
+                row[j] = canvas[base + offsets[j]]
+            for j in range(cols, nr):
+                row[j] = 0
+
+
+def _canvas(x_shape, kernel, stride, out, top_left=(0, 0), dilation=(1, 1)):
+    """Where everything sits on the canvas of one image: the padded (and dilated) image cut in stride phases.
+
+    A stride-(sh, sw) convolution is a stride-1 convolution over the sh·sw phases of the padded
+    image: padded pixel (i, j) is stored in phase plane (c, i mod sh, j mod sw) at (i // sh, j // sw),
+    each plane hq × wq. Then window (oh, ow) starts at canvas position l = oh·wq + ow of plane 0,
+    tap k = (c, kh, kw) of every window sits koff[k] further, and B[k, l] = canvas[koff[k] + l]
+    holds for every stride. With stride 1 there is one plane per channel: the padded image itself.
+
+    Returns (place, wq, koff, poff, size): the placement tables for _place_on_canvas, the plane row
+    length, koff, poff[p] = oh·wq + ow for the OH·OW real windows, and the canvas length.
+    """
+    C, H, W = x_shape
+    (KH, KW), (sh, sw), (OH, OW) = kernel, stride, out
+    (top, left), (dh, dw) = top_left, dilation
+    hq, wq = -(-((OH - 1) * sh + KH) // sh), -(-((OW - 1) * sw + KW) // sw)  # the rows, columns windows reach
+    plane = hq * wq
+    c, kh, kw = np.meshgrid(np.arange(C), np.arange(KH), np.arange(KW), indexing="ij")
+    koff = (c * sh * sw + (kh % sh) * sw + kw % sw) * plane + (kh // sh) * wq + kw // sw
+    oh, ow = np.meshgrid(np.arange(OH), np.arange(OW), indexing="ij")
+    poff = oh * wq + ow
+    i, j = top + np.arange(H) * dh, left + np.arange(W) * dw  # where input rows and columns land
+    h_in, w_in = (i >= 0) & (i < hq * sh), (j >= 0) & (j < wq * sw)
+    rows = ((i % sh) * sw * plane + (i // sh) * wq)[h_in]
+    cols = ((j % sw) * plane + j // sw)[w_in]
+    h0, w0 = int(np.argmax(h_in)), int(np.argmax(w_in))
+    run = bool(np.all(np.diff(cols) == 1))
+    place = (rows.astype(np.int64), cols.astype(np.int64), h0, w0, sh * sw * plane, run)
+    size = C * sh * sw * plane + wq + 128  # slack: the last tile may read past the last plane
+    return place, wq, koff.ravel().astype(np.int64), poff.ravel().astype(np.int64), size
+
+
+def _conv(x, w, stride, top_left, dilation, out):
+    """y = w ⋆ (x on its canvas): the loop shared by forward and backward-input."""
+    N, C = x.shape[:2]
+    F, _, KH, KW = w.shape
+    y = np.empty((N, F, *out), dtype=x.dtype)
+    if y.size == 0:
+        return y
+    place, wq, koff, _, size = _canvas(x.shape[1:], (KH, KW), stride, out, top_left, dilation)
+    K = koff.size
+    w = w.reshape(F, K)
+    w_packed = np.empty((F + MR - 1) // MR * MR * K, dtype=x.dtype)
+    threads = numba.get_num_threads()
+    nr = tile_cols(x.dtype.itemsize)
+    canvases = np.empty((threads, size), dtype=x.dtype)
+    y_canvases = np.empty((threads, F * (-(-out[0] * wq // (MR * nr)) * MR * nr)), dtype=x.dtype)
+    with _slp_vectorizer():
+        _pack_a(w.reshape(-1), K, False, 0, F, 0, K, w_packed)
+        _conv_images(x, w, w_packed, koff, place, wq, nr, canvases, y_canvases, y)
+    return y
+
+
+def conv2d_forward(x: np.ndarray, w: np.ndarray, stride: tuple[int, int], padding: tuple[int, int]) -> np.ndarray:
+    """y[n, f, oh, ow] = Σ_c Σ_kh Σ_kw x_pad[n, c, oh·sh + kh, ow·sw + kw] · w[f, c, kh, kw]"""
+    (H, W), (KH, KW) = x.shape[2:], w.shape[2:]
+    (sh, sw), (ph, pw) = stride, padding
+    out = ((H + 2 * ph - KH) // sh + 1, (W + 2 * pw - KW) // sw + 1)
+    return _conv(x, w, tuple(stride), tuple(padding), (1, 1), out)
+
+
+def conv2d_backward_input(
+    dy: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...], stride: tuple[int, int], padding: tuple[int, int]
+) -> np.ndarray:
+    """dx[n, c, h, w] = Σ_f Σ_kh Σ_kw dy_dil_pad[n, f, h + kh, w + kw] · w[f, c, KH−1−kh, KW−1−kw]
+
+    From y's formula, pixel h of x met filter row kh in output row oh = (h + ph − kh)/sh (when
+    that is a whole in-range number). Insert sh−1 zeros between the rows of dy (dilation), pad
+    by KH−1−ph, flip the filter, and this is a stride-1 convolution with C and F swapped.
+    """
+    KH, KW = w.shape[2:]
+    ph, pw = padding
+    w_flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))  # (C, F, KH, KW)
+    return _conv(dy, w_flipped, (1, 1), (KH - 1 - ph, KW - 1 - pw), tuple(stride), tuple(x_shape[2:]))
+
+
+def conv2d_backward_weight(
+    dy: np.ndarray, x: np.ndarray, w_shape: tuple[int, ...], stride: tuple[int, int], padding: tuple[int, int]
+) -> np.ndarray:
+    """dw[f, c, kh, kw] = Σ_n Σ_oh Σ_ow dy[n, f, oh, ow] · x_pad[n, c, oh·sh + kh, ow·sw + kw]
+
+    Per image that is dy[n] @ B_nᵀ: the im2col matrix again, gathered from the canvas while packing.
+    """
+    N, F, OH, OW = dy.shape
+    C, KH, KW = w_shape[1:]
+    place, _, koff, poff, size = _canvas(x.shape[1:], (KH, KW), tuple(stride), (OH, OW), tuple(padding))
+    K, P = koff.size, poff.size
+    threads = numba.get_num_threads()
+    dw_parts = np.zeros((threads, F * K), dtype=dy.dtype)
+    if N * P == 0:
+        return dw_parts[0].reshape(w_shape)
+    blocks = _blocks(dy.dtype.itemsize, F, K, P)
+    mc, kc, nc, nr = blocks
+    canvases = np.empty((threads, size), dtype=x.dtype)
+    aps = np.empty((threads, mc * kc), dtype=x.dtype)
+    bps = np.empty((threads, kc * nc), dtype=x.dtype)
+    with _slp_vectorizer():
+        _weight_grad_images(dy.reshape(N, F * P), x, koff, poff, place, canvases, aps, bps, blocks, dw_parts)
+    return dw_parts.sum(axis=0).reshape(w_shape)
