@@ -35,21 +35,33 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from .numba_matmul import MR, _blocks, _macro_kernel, _pack_a, _register_tile, _slp_vectorizer, _store_tile, tile_cols
+from .numba_matmul import (
+    MR,
+    _blocks,
+    _macro_kernel,
+    _pack_a,
+    _register_tile,
+    _slp_vectorizer,
+    _store_tile,
+    run_tasks,
+    split,
+    tile_cols,
+)
 
 
 @njit(cache=True)
 def _place_on_canvas(x, place, canvas):
     """Write the image x (C, H, W) onto the flat canvas (zeros everywhere else).
 
-    place = (rows, cols, h0, w0, plane, run): input row h0 + i goes to canvas offset rows[i],
-    input column w0 + j to cols[j], channel c to c·plane (the tables come from _canvas; rows and
-    columns that fall off the canvas are not in them). ``run`` says that the columns land next
-    to each other (stride and dilation 1 along W): then a row is one contiguous copy.
+    place = (rows, cols, h0, w0, plane, size, run): input row h0 + i goes to canvas offset
+    rows[i], input column w0 + j to cols[j], channel c to c·plane (the tables come from _canvas;
+    rows and columns that fall off the canvas are not in them); the canvas holds ``size``
+    numbers. ``run`` says that the columns land next to each other (stride and dilation 1 along
+    W): then a row is one contiguous copy.
     """
-    rows, cols, h0, w0, plane, run = place
+    rows, cols, h0, w0, plane, size, run = place
     canvas[:] = 0
     for c in range(x.shape[0]):
         for i in range(rows.size):
@@ -107,22 +119,21 @@ def _shifted_row_kernel(kc, wf, canvas, koff, c):
     _store_tile(acc, c, nr, MR, nr, False)
 
 
-@njit(parallel=True, cache=True)
-def _conv_images(x, w, w_packed, koff, place, wq, nr, canvases, y_canvases, y):
-    """y[n] = W @ B_n for every image: x[n] placed on its canvas, then every tile of y read off it.
+@njit(cache=True, nogil=True)
+def _conv_images(x, w, w_packed, koff, place, wq, nr, images, y):
+    """y[n] = W @ B_n for the images n0 ≤ n < n1: x[n] placed on the canvas, then every tile of y read off it.
 
     w is W (F, K), w_packed the same in MR-row panels; ``place`` is for _place_on_canvas, wq the
-    canvas row length, nr = NR. y is (N, F, OH, OW); y_canvases[t] holds thread t's result on the
-    canvas, F rows of OH·wq positions (rounded up to whole tiles), before the garbage columns
-    ow ≥ OW of each row are dropped.
+    canvas row length, nr = NR. y is (N, F, OH, OW); the tiles land first in y_canvas, F rows of OH·wq
+    canvas positions (rounded up to whole tiles), then the garbage columns ow ≥ OW are dropped.
     """
     F, OH, OW = y.shape[1:]
     K = koff.size
     length = OH * wq  # canvas positions l = oh·wq + ow
-    ldc = y_canvases.shape[1] // F
-    for n in prange(x.shape[0]):
-        t = numba.get_thread_id()
-        canvas, y_canvas = canvases[t], y_canvases[t]
+    ldc = (length + MR * nr - 1) // (MR * nr) * (MR * nr)
+    canvas = np.empty(place[5], dtype=y.dtype)
+    y_canvas = np.empty(F * ldc, dtype=y.dtype)
+    for n in range(images[0], images[1]):
         _place_on_canvas(x[n], place, canvas)
         if F < MR:  # few filters: one filter per tile, MR·NR positions
             for l0 in range(0, length, MR * nr):
@@ -140,26 +151,27 @@ def _conv_images(x, w, w_packed, koff, place, wq, nr, canvases, y_canvases, y):
                     row[ow] = src[ow]
 
 
-@njit(parallel=True, cache=True)
-def _weight_grad_images(dy, x, koff, poff, place, canvases, aps, bps, blocks, dw_parts):
-    """dw_parts[t] += dy[n] @ B_nᵀ over the images n of thread t, B_nᵀ[p, k] = canvas_n[poff[p] + koff[k]].
+@njit(cache=True, nogil=True)
+def _weight_grad_images(dy, x, koff, poff, place, blocks, images, dw):
+    """dw += Σ_n dy[n] @ B_nᵀ over the images n0 ≤ n < n1, B_nᵀ[p, k] = canvas_n[poff[p] + koff[k]].
 
-    dy is (N, F·P) flat per image, dw_parts (threads, F·K) flat per thread.
+    dy is (N, F·P), flat per image; dw is (F·K), this task's own partial sum.
     """
     mc_max, kc_max, nc_max, nr = blocks
     F, K, P = dy.shape[1] // poff.size, koff.size, poff.size
-    for n in prange(x.shape[0]):
-        t = numba.get_thread_id()
-        _place_on_canvas(x[n], place, canvases[t])
+    canvas = np.empty(place[5], dtype=dw.dtype)
+    ap, bp = np.empty(mc_max * kc_max, dtype=dw.dtype), np.empty(kc_max * nc_max, dtype=dw.dtype)
+    for n in range(images[0], images[1]):
+        _place_on_canvas(x[n], place, canvas)
         for jc in range(0, K, nc_max):
             nc = min(nc_max, K - jc)
             for pc in range(0, P, kc_max):  # the sum over pixels, in slices
                 kc = min(kc_max, P - pc)
-                _pack_gather(canvases[t], poff, koff, pc, kc, jc, nc, nr, bps[t])
+                _pack_gather(canvas, poff, koff, pc, kc, jc, nc, nr, bp)
                 for ic in range(0, F, mc_max):
                     mc = min(mc_max, F - ic)
-                    _pack_a(dy[n], P, False, ic, mc, pc, kc, aps[t])
-                    _macro_kernel(aps[t], bps[t], dw_parts[t, ic * K + jc :], K, mc, nc, kc, nr, True)
+                    _pack_a(dy[n], P, False, ic, mc, pc, kc, ap)
+                    _macro_kernel(ap, bp, dw[ic * K + jc :], K, mc, nc, kc, nr, True)
 
 
 @njit(cache=True)
@@ -190,8 +202,8 @@ def _canvas(x_shape, kernel, stride, out, top_left=(0, 0), dilation=(1, 1)):
     tap k = (c, kh, kw) of every window sits koff[k] further, and B[k, l] = canvas[koff[k] + l]
     holds for every stride. With stride 1 there is one plane per channel: the padded image itself.
 
-    Returns (place, wq, koff, poff, size): the placement tables for _place_on_canvas, the plane row
-    length, koff, poff[p] = oh·wq + ow for the OH·OW real windows, and the canvas length.
+    Returns (place, wq, koff, poff): the placement for _place_on_canvas (with the canvas length),
+    the plane row length wq, koff, and poff[p] = oh·wq + ow for the OH·OW real windows.
     """
     C, H, W = x_shape
     (KH, KW), (sh, sw), (OH, OW) = kernel, stride, out
@@ -208,29 +220,31 @@ def _canvas(x_shape, kernel, stride, out, top_left=(0, 0), dilation=(1, 1)):
     cols = ((j % sw) * plane + j // sw)[w_in]
     h0, w0 = int(np.argmax(h_in)), int(np.argmax(w_in))
     run = bool(np.all(np.diff(cols) == 1))
-    place = (rows.astype(np.int64), cols.astype(np.int64), h0, w0, sh * sw * plane, run)
     size = C * sh * sw * plane + wq + 128  # slack: the last tile may read past the last plane
-    return place, wq, koff.ravel().astype(np.int64), poff.ravel().astype(np.int64), size
+    place = (rows.astype(np.int64), cols.astype(np.int64), h0, w0, sh * sw * plane, size, run)
+    return place, wq, koff.ravel().astype(np.int64), poff.ravel().astype(np.int64)
+
+
+def _tasks(images: int) -> list[tuple[int, int]]:
+    """Image ranges for the threads: a few per thread, so that a thread slowed by other jobs takes fewer."""
+    return split(images, 4 * numba.get_num_threads())
 
 
 def _conv(x, w, stride, top_left, dilation, out):
     """y = w ⋆ (x on its canvas): the loop shared by forward and backward-input."""
-    N, C = x.shape[:2]
+    N = x.shape[0]
     F, _, KH, KW = w.shape
     y = np.empty((N, F, *out), dtype=x.dtype)
     if y.size == 0:
         return y
-    place, wq, koff, _, size = _canvas(x.shape[1:], (KH, KW), stride, out, top_left, dilation)
+    place, wq, koff, _ = _canvas(x.shape[1:], (KH, KW), stride, out, top_left, dilation)
     K = koff.size
     w = w.reshape(F, K)
     w_packed = np.empty((F + MR - 1) // MR * MR * K, dtype=x.dtype)
-    threads = numba.get_num_threads()
-    nr = tile_cols(x.dtype.itemsize)
-    canvases = np.empty((threads, size), dtype=x.dtype)
-    y_canvases = np.empty((threads, F * (-(-out[0] * wq // (MR * nr)) * MR * nr)), dtype=x.dtype)
     with _slp_vectorizer():
         _pack_a(w.reshape(-1), K, False, 0, F, 0, K, w_packed)
-        _conv_images(x, w, w_packed, koff, place, wq, nr, canvases, y_canvases, y)
+        nr = tile_cols(x.dtype.itemsize)
+        run_tasks(_conv_images, [(x, w, w_packed, koff, place, wq, nr, images, y) for images in _tasks(N)])
     return y
 
 
@@ -262,21 +276,20 @@ def conv2d_backward_weight(
 ) -> np.ndarray:
     """dw[f, c, kh, kw] = Σ_n Σ_oh Σ_ow dy[n, f, oh, ow] · x_pad[n, c, oh·sh + kh, ow·sw + kw]
 
-    Per image that is dy[n] @ B_nᵀ: the im2col matrix again, gathered from the canvas while packing.
+    Per image that is dy[n] @ B_nᵀ: the im2col matrix again, gathered from the canvas while
+    packing. Each task sums its images into its own dw; the partial sums are added at the end.
     """
     N, F, OH, OW = dy.shape
     C, KH, KW = w_shape[1:]
-    place, _, koff, poff, size = _canvas(x.shape[1:], (KH, KW), tuple(stride), (OH, OW), tuple(padding))
+    place, _, koff, poff = _canvas(x.shape[1:], (KH, KW), tuple(stride), (OH, OW), tuple(padding))
     K, P = koff.size, poff.size
-    threads = numba.get_num_threads()
-    dw_parts = np.zeros((threads, F * K), dtype=dy.dtype)
+    tasks = _tasks(N)
+    dw_parts = np.zeros((len(tasks), F * K), dtype=dy.dtype)
     if N * P == 0:
-        return dw_parts[0].reshape(w_shape)
+        return dw_parts.sum(axis=0).reshape(w_shape)
     blocks = _blocks(dy.dtype.itemsize, F, K, P)
-    mc, kc, nc, nr = blocks
-    canvases = np.empty((threads, size), dtype=x.dtype)
-    aps = np.empty((threads, mc * kc), dtype=x.dtype)
-    bps = np.empty((threads, kc * nc), dtype=x.dtype)
+    dy = dy.reshape(N, F * P)
     with _slp_vectorizer():
-        _weight_grad_images(dy.reshape(N, F * P), x, koff, poff, place, canvases, aps, bps, blocks, dw_parts)
+        args = (dy, x, koff, poff, place, blocks)
+        run_tasks(_weight_grad_images, [(*args, images, dw_parts[i]) for i, images in enumerate(tasks)])
     return dw_parts.sum(axis=0).reshape(w_shape)

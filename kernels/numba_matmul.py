@@ -35,19 +35,27 @@ loop is 2 ``vmovups`` + 6 ``vbroadcastss`` + 12 ``vfmadd231ps`` on ymm registers
 one core from L1, with no load or store of the tile. ``fastmath={"contract"}`` only allows the
 fused multiply-add; it does not reorder sums, so NaN and inf propagate as in NumPy.
 
-Parallelism (``prange``) splits the ic loop between the cores: each thread packs its own A block
-(in its own buffer, found with ``numba.get_thread_id()``), and both share the packed B block in
-L3. A stack of matrices with at least as many matrices as threads is split by matrix instead.
+The cores share the work as tasks: a task is a whole serial GEMM on a range of rows of C (or on
+a range of matrices of a stack), with its own packing buffers, so threads never wait for each
+other inside a product. The tasks run on Python threads (``run_tasks``): the kernels are compiled
+with ``nogil=True``, so the threads compute truly in parallel. Numba's ``prange`` would do the
+same job, and was measured first. On this 2-core machine shared by other jobs, its default
+OpenMP layer made every parallel region cost about 8 ms whenever the other core was busy (idle
+OpenMP threads spin, then sleep on a timer), against 1.6 ms with threads that block while they
+wait; and each ``parallel=True`` function took 4–5 s more to compile, per dtype.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numba
 import numpy as np
-from numba import njit, prange, types
+from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array, populate_array
@@ -60,6 +68,7 @@ NR_BYTES = 64  # columns of the register tile: 2 ymm registers = 16 float32 or 8
 KC = 256  # depth of a block (the K loop is cut in KC slices)
 MC_BYTES = 144 * 1024  # an A block MC × KC fits in L2 beside a B micro-panel
 NC = 4080  # width of a B block (KC × NC: 4 MiB float32, in L3); a multiple of NR for both dtypes
+SERIAL_BELOW = 1 << 20  # fewer multiply-adds than this (a 100³ product): one thread does it all
 
 
 def _blocks(itemsize: int, m: int, n: int, k: int) -> tuple[int, int, int, int]:
@@ -225,7 +234,7 @@ def _macro_kernel(ap, bp, c, ldc, mc, nc, kc, nr, accumulate):
 
 
 @njit(cache=True)
-def _gemm_serial(a, lda, a_t, b, ldb, b_t, c, ldc, m, n, k, ap, bp, blocks):
+def _gemm(a, lda, a_t, b, ldb, b_t, c, ldc, m, n, k, ap, bp, blocks):
     """C = A @ B (m × k times k × n) on one thread: the five loops of the module docstring, in order.
 
     Matrices are 1-D views with a row stride (BLAS's lda, ldb, ldc). ap holds one packed A
@@ -243,25 +252,55 @@ def _gemm_serial(a, lda, a_t, b, ldb, b_t, c, ldc, m, n, k, ap, bp, blocks):
                 _macro_kernel(ap, bp, c[ic * ldc + jc :], ldc, mc, nc, kc, nr, pc > 0)
 
 
-@njit(parallel=True, cache=True)
-def _gemm(a, a_t, b, b_t, c, shape, ap, bp, blocks, rows):
-    """C[i] = A[i] @ B[i] for a stack (flat arrays, shape = (batch, m, n, k)), in tasks of ``rows`` rows.
+@njit(cache=True, nogil=True)
+def _gemm_task(a, a_t, b, b_t, c, shape, task, blocks):
+    """One thread's share of C[i] = A[i] @ B[i]: matrices i0 ≤ i < i1, rows r0 ≤ r < r1 of each.
 
-    Each task is a whole serial GEMM on ``rows`` rows of one C[i], so the threads never wait for
-    each other; each thread packs into its own buffers ap[t], bp[t] (t = numba.get_thread_id()).
+    a, b, c are the whole stacks, flat; shape = (batch, m, n, k); task = (i0, i1, r0, r1).
     """
     batch, m, n, k = shape
-    tasks_per_matrix = (m + rows - 1) // rows
-    for task in prange(batch * tasks_per_matrix):
-        i, r0 = task // tasks_per_matrix, task % tasks_per_matrix * rows
-        t = numba.get_thread_id()
+    i0, i1, r0, r1 = task
+    mc, kc, nc, nr = blocks
+    ap, bp = np.empty(mc * kc, dtype=c.dtype), np.empty(kc * nc, dtype=c.dtype)
+    for i in range(i0, i1):
         # Rows r0.. of A[i]: further down A, or further along each row of Aᵀ.
         a_rows = a[i * m * k + r0 :] if a_t else a[i * m * k + r0 * k :]
-        lda = m if a_t else k
-        _gemm_serial(
-            a_rows, lda, a_t, b[i * k * n :], k if b_t else n, b_t,
-            c[i * m * n + r0 * n :], n, min(rows, m - r0), n, k, ap[t], bp[t], blocks,
-        )  # fmt: skip
+        lda, ldb = (m if a_t else k), (k if b_t else n)
+        c_rows = c[i * m * n + r0 * n :]
+        _gemm(a_rows, lda, a_t, b[i * k * n :], ldb, b_t, c_rows, n, r1 - r0, n, k, ap, bp, blocks)
+
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def run_tasks(kernel: Callable[..., Any], tasks: Sequence[tuple]) -> None:
+    """kernel(*args) for every args in ``tasks``, on numba.get_num_threads() threads; returns when all are done.
+
+    The calling thread takes the first task and a pool of helper threads the others, in order,
+    as each becomes free (a core that another job holds simply takes fewer tasks). The kernels
+    are compiled with nogil=True, so they run in parallel.
+    """
+    global _executor
+    threads = min(numba.get_num_threads(), len(tasks))
+    if threads <= 1:
+        for args in tasks:
+            kernel(*args)
+        return
+    with _executor_lock:
+        if _executor is None or _executor._max_workers < threads - 1:
+            _executor = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="tinygrad_edu-numba")
+        executor = _executor
+    futures = [executor.submit(kernel, *args) for args in tasks[1:]]
+    kernel(*tasks[0])
+    for future in futures:
+        future.result()
+
+
+def split(count: int, parts: int) -> list[tuple[int, int]]:
+    """[(start, end), ...]: 0..count cut in at most ``parts`` ranges of nearly equal length."""
+    parts = max(1, min(parts, count))
+    return [(count * p // parts, count * (p + 1) // parts) for p in range(parts)]
 
 
 def _c_or_transposed(x: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -296,13 +335,15 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a, a_t = _c_or_transposed(a)
     b, b_t = _c_or_transposed(b)
     batch = 1 if c.ndim == 2 else c.shape[0]
-    threads = numba.get_num_threads()
-    # Enough tasks for every thread: whole matrices when the stack is deep enough, else row ranges.
-    rows = m if batch >= threads else -(-m // threads)
+    threads = 1 if batch * m * n * k < SERIAL_BELOW else numba.get_num_threads()
+    if batch >= threads:  # whole matrices per task
+        tasks = [(i0, i1, 0, m) for i0, i1 in split(batch, threads)]
+        rows = m
+    else:  # row ranges of each matrix per task (the row count of a range a multiple of MR)
+        rows = (-(-m // threads) + MR - 1) // MR * MR
+        tasks = [(i, i + 1, r0, min(m, r0 + rows)) for i in range(batch) for r0 in range(0, m, rows)]
     blocks = _blocks(a.dtype.itemsize, rows, n, k)
-    mc, kc, nc, nr = blocks
-    ap = np.empty((threads, mc * kc), dtype=a.dtype)
-    bp = np.empty((threads, kc * nc), dtype=a.dtype)
+    args = (a.reshape(-1), a_t, b.reshape(-1), b_t, c.reshape(-1), (batch, m, n, k))
     with _slp_vectorizer():
-        _gemm(a.reshape(-1), a_t, b.reshape(-1), b_t, c.reshape(-1), (batch, m, n, k), ap, bp, blocks, rows)
+        run_tasks(_gemm_task, [(*args, task, blocks) for task in tasks])
     return c
