@@ -39,8 +39,6 @@ from numba import njit
 
 from .numba_matmul import (
     MR,
-    _blocks,
-    _macro_kernel,
     _pack_a,
     _register_tile,
     _slp_vectorizer,
@@ -151,46 +149,62 @@ def _conv_images(x, w, w_packed, koff, place, wq, nr, images, y):
                     row[ow] = src[ow]
 
 
-@njit(cache=True, nogil=True)
-def _weight_grad_images(dy, x, koff, poff, place, blocks, images, dw):
-    """dw += Σ_n dy[n] @ B_nᵀ over the images n0 ≤ n < n1, B_nᵀ[p, k] = canvas_n[poff[p] + koff[k]].
+@njit(fastmath={"contract", "reassoc"}, cache=True)
+def _dot_tile(d0, d1, b0, b1, b2, b3, zero):
+    """Eight dot products at once, Σ_l d_i[l]·b_j[l] for 2 rows d of dy and 4 rows b of B.
 
-    dy is (N, F·P), flat per image; dw is (F·K), this task's own partial sum.
+    All six rows are contiguous along l, so LLVM's loop vectorizer runs the eight sums on eight
+    registers of partial sums, 8 (float32) or 4 (float64) values of l per instruction; "reassoc"
+    lets it regroup the sums that way, which only changes the rounding. ``zero`` is 0 in the
+    arrays' dtype (a float64 zero would make every sum float64).
     """
-    mc_max, kc_max, nc_max, nr = blocks
-    F, K, P = dy.shape[1] // poff.size, koff.size, poff.size
+    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
+    for l in range(d0.size):
+        a0, a1 = d0[l], d1[l]
+        c0, c1, c2, c3 = b0[l], b1[l], b2[l], b3[l]
+        s00 += a0 * c0
+        s01 += a0 * c1
+        s02 += a0 * c2
+        s03 += a0 * c3
+        s10 += a1 * c0
+        s11 += a1 * c1
+        s12 += a1 * c2
+        s13 += a1 * c3
+    return (s00, s01, s02, s03, s10, s11, s12, s13)
+
+
+@njit(cache=True, nogil=True)
+def _weight_grad_images(dy, x, koff, place, wq, images, zero, dw):
+    """dw[f, k] += Σ_l dy_canvas[f, l] · canvas[koff[k] + l] over the images n0 ≤ n < n1.
+
+    dy[n] is laid on the canvas grid (row oh at oh·wq, zeros in the garbage columns), so both
+    factors are rows along l: 2 filters × 4 taps per _dot_tile call. dw is this task's own
+    (F·K) partial sum.
+    """
+    N, F, OH, OW = dy.shape
+    K = koff.size
+    length = OH * wq
     canvas = np.empty(place[5], dtype=dw.dtype)
-    ap, bp = np.empty(mc_max * kc_max, dtype=dw.dtype), np.empty(kc_max * nc_max, dtype=dw.dtype)
+    dy_canvas = np.zeros(F * length, dtype=dw.dtype)
     for n in range(images[0], images[1]):
         _place_on_canvas(x[n], place, canvas)
-        for jc in range(0, K, nc_max):
-            nc = min(nc_max, K - jc)
-            for pc in range(0, P, kc_max):  # the sum over pixels, in slices
-                kc = min(kc_max, P - pc)
-                _pack_gather(canvas, poff, koff, pc, kc, jc, nc, nr, bp)
-                for ic in range(0, F, mc_max):
-                    mc = min(mc_max, F - ic)
-                    _pack_a(dy[n], P, False, ic, mc, pc, kc, ap)
-                    _macro_kernel(ap, bp, dw[ic * K + jc :], K, mc, nc, kc, nr, True)
-
-
-@njit(cache=True)
-def _pack_gather(canvas, row_off, col_off, pc, kc, jc, nc, nr, bp):
-    """Pack B[pc:pc+kc, jc:jc+nc] into NR-column panels, where B[r, s] = canvas[row_off[r] + col_off[s]].
-
-    The layout is numba_matmul._pack_b's: bp[q·kc·NR + r·NR + j], columns past nc zero.
-    """
-    for q in range((nc + nr - 1) // nr):
-        cols = min(nr, nc - q * nr)
-        panel = bp[q * kc * nr : (q + 1) * kc * nr]
-        offsets = col_off[jc + q * nr : jc + q * nr + cols]
-        for r in range(kc):
-            base = row_off[pc + r]
-            row = panel[r * nr : (r + 1) * nr]
-            for j in range(cols):
-                row[j] = canvas[base + offsets[j]]
-            for j in range(cols, nr):
-                row[j] = 0
+        for f in range(F):
+            for oh in range(OH):
+                row, src = dy_canvas[f * length + oh * wq : f * length + oh * wq + OW], dy[n, f, oh]
+                for ow in range(OW):
+                    row[ow] = src[ow]
+        for f0 in range(0, F, 2):
+            f1 = min(f0 + 1, F - 1)  # a ragged last tile repeats a row and drops its sums
+            d0, d1 = dy_canvas[f0 * length : (f0 + 1) * length], dy_canvas[f1 * length : (f1 + 1) * length]
+            for k0 in range(0, K, 4):
+                k1, k2, k3 = min(k0 + 1, K - 1), min(k0 + 2, K - 1), min(k0 + 3, K - 1)
+                b0, b1 = canvas[koff[k0] : koff[k0] + length], canvas[koff[k1] : koff[k1] + length]
+                b2, b3 = canvas[koff[k2] : koff[k2] + length], canvas[koff[k3] : koff[k3] + length]
+                sums = _dot_tile(d0, d1, b0, b1, b2, b3, zero)
+                for i in range(2):
+                    for j in range(4):
+                        if f0 + i < F and k0 + j < K:
+                            dw[(f0 + i) * K + k0 + j] += sums[i * 4 + j]
 
 
 def _canvas(x_shape, kernel, stride, out, top_left=(0, 0), dilation=(1, 1)):
@@ -202,8 +216,8 @@ def _canvas(x_shape, kernel, stride, out, top_left=(0, 0), dilation=(1, 1)):
     tap k = (c, kh, kw) of every window sits koff[k] further, and B[k, l] = canvas[koff[k] + l]
     holds for every stride. With stride 1 there is one plane per channel: the padded image itself.
 
-    Returns (place, wq, koff, poff): the placement for _place_on_canvas (with the canvas length),
-    the plane row length wq, koff, and poff[p] = oh·wq + ow for the OH·OW real windows.
+    Returns (place, wq, koff): the placement for _place_on_canvas (with the canvas length), the
+    plane row length wq, and koff.
     """
     C, H, W = x_shape
     (KH, KW), (sh, sw), (OH, OW) = kernel, stride, out
@@ -212,8 +226,6 @@ def _canvas(x_shape, kernel, stride, out, top_left=(0, 0), dilation=(1, 1)):
     plane = hq * wq
     c, kh, kw = np.meshgrid(np.arange(C), np.arange(KH), np.arange(KW), indexing="ij")
     koff = (c * sh * sw + (kh % sh) * sw + kw % sw) * plane + (kh // sh) * wq + kw // sw
-    oh, ow = np.meshgrid(np.arange(OH), np.arange(OW), indexing="ij")
-    poff = oh * wq + ow
     i, j = top + np.arange(H) * dh, left + np.arange(W) * dw  # where input rows and columns land
     h_in, w_in = (i >= 0) & (i < hq * sh), (j >= 0) & (j < wq * sw)
     rows = ((i % sh) * sw * plane + (i // sh) * wq)[h_in]
@@ -222,7 +234,7 @@ def _canvas(x_shape, kernel, stride, out, top_left=(0, 0), dilation=(1, 1)):
     run = bool(np.all(np.diff(cols) == 1))
     size = C * sh * sw * plane + wq + 128  # slack: the last tile may read past the last plane
     place = (rows.astype(np.int64), cols.astype(np.int64), h0, w0, sh * sw * plane, size, run)
-    return place, wq, koff.ravel().astype(np.int64), poff.ravel().astype(np.int64)
+    return place, wq, koff.ravel().astype(np.int64)
 
 
 def _tasks(images: int) -> list[tuple[int, int]]:
@@ -237,7 +249,7 @@ def _conv(x, w, stride, top_left, dilation, out):
     y = np.empty((N, F, *out), dtype=x.dtype)
     if y.size == 0:
         return y
-    place, wq, koff, _ = _canvas(x.shape[1:], (KH, KW), stride, out, top_left, dilation)
+    place, wq, koff = _canvas(x.shape[1:], (KH, KW), stride, out, top_left, dilation)
     K = koff.size
     w = w.reshape(F, K)
     w_packed = np.empty((F + MR - 1) // MR * MR * K, dtype=x.dtype)
@@ -276,20 +288,17 @@ def conv2d_backward_weight(
 ) -> np.ndarray:
     """dw[f, c, kh, kw] = Σ_n Σ_oh Σ_ow dy[n, f, oh, ow] · x_pad[n, c, oh·sh + kh, ow·sw + kw]
 
-    Per image that is dy[n] @ B_nᵀ: the im2col matrix again, gathered from the canvas while
-    packing. Each task sums its images into its own dw; the partial sums are added at the end.
+    On the canvas that is dw[f, k] = Σ_n Σ_l dy_canvas_n[f, l] · canvas_n[koff[k] + l]: a dot
+    product of two rows for every (filter, tap) pair. Each task sums its images into its own
+    dw; the partial sums are added at the end.
     """
     N, F, OH, OW = dy.shape
     C, KH, KW = w_shape[1:]
-    place, _, koff, poff = _canvas(x.shape[1:], (KH, KW), tuple(stride), (OH, OW), tuple(padding))
-    K, P = koff.size, poff.size
+    place, wq, koff = _canvas(x.shape[1:], (KH, KW), tuple(stride), (OH, OW), tuple(padding))
     tasks = _tasks(N)
-    dw_parts = np.zeros((len(tasks), F * K), dtype=dy.dtype)
-    if N * P == 0:
-        return dw_parts.sum(axis=0).reshape(w_shape)
-    blocks = _blocks(dy.dtype.itemsize, F, K, P)
-    dy = dy.reshape(N, F * P)
-    with _slp_vectorizer():
-        args = (dy, x, koff, poff, place, blocks)
-        run_tasks(_weight_grad_images, [(*args, images, dw_parts[i]) for i, images in enumerate(tasks)])
+    dw_parts = np.zeros((len(tasks), F * koff.size), dtype=dy.dtype)
+    if N * OH * OW > 0:
+        args = (dy, x, koff, place, wq)
+        zero = dy.dtype.type(0)
+        run_tasks(_weight_grad_images, [(*args, images, zero, dw_parts[i]) for i, images in enumerate(tasks)])
     return dw_parts.sum(axis=0).reshape(w_shape)
