@@ -1,34 +1,46 @@
-"""Convolution in Numba: im2col fused into the packing step of the blocked matmul (numba_matmul.py).
+"""Convolution in Numba: the matmul's micro-kernel reading im2col straight from the padded image.
 
     y[n, f, oh, ow] = Σ_c Σ_kh Σ_kw  x_pad[n, c, oh·sh + kh, ow·sw + kw] · w[f, c, kh, kw]
 
-As in the NumPy reference, the sum is a matmul per image, y[n] = W @ B_n, with W = w as an
-(F, K) matrix (K = C·KH·KW) and B_n the (K, P) im2col matrix of image n (P = OH·OW pixels).
-The reference builds all of B for the whole batch first: N·K·P numbers (42 MB for
-64×32×26×26 with 3×3 filters), written to memory and read back. Here B never exists as a
-whole. The matmul already copies B, block by block, into the panel order of its micro-kernel;
-``_pack_gather`` fills those panels straight from the padded image, so the im2col numbers go
-from L1/L2 into registers without touching main memory. im2col is a gather with two tables:
+As in the NumPy reference this is a matmul per image, y[n] = W @ B_n, with W the filters as an
+(F, K) matrix (K = C·KH·KW taps) and B_n the im2col matrix of image n: one row per tap, one
+column per output pixel. The reference builds every B_n (42 MB for 64×32×26×26 with 3×3 filters)
+and reads it back. Here B_n is never built, thanks to one observation about stride 1: lay the
+padded image out flat, row after row ("the canvas"), and number the output pixels the same way,
+l = oh·wq + ow with wq the padded row length. Then
 
-    B_n[k, p] = x_pad[n].flat[koff[k] + poff[p]]
-        koff[k] = c·Hp·Wp + kh·Wp + kw     where filter tap k = (c, kh, kw) sits inside a window
-        poff[p] = oh·sh·Wp + ow·sw         where window p = (oh, ow) starts
+    B_n[k, l] = canvas[koff[k] + l]        koff[k] = c·hq·wq + kh·wq + kw   for tap k = (c, kh, kw)
 
-The three kernels of the table are two loops over images (``prange``: one image per task,
-each thread with its own padded image and packing buffers):
-  - forward: y[n] = W @ B_n. W is packed once and shared by the threads.
-  - backward-input: the same loop. dx is a convolution of dy (zeros inserted between its
-    pixels when the stride is > 1) with the filters flipped and C and F swapped, padded by
-    KH−1−ph: dx[n, c, h, w] = Σ_f Σ_kh Σ_kw dy_dil_pad[n, f, h + kh, w + kw] · w[f, c, KH−1−kh, KW−1−kw].
-  - backward-weight: dW = Σ_n dy[n] @ B_nᵀ (F × P times P × K), the same gather with the two
-    tables' roles swapped; each thread sums its images into its own dW, added up at the end.
+so row k of B is the canvas itself, shifted by koff[k]: NR neighbouring outputs read NR
+neighbouring numbers. The register-tiled micro-kernel of numba_matmul.py reads its B vectors
+from there instead of from a packed panel (``_shifted_kernel``). The price: the KW−1 "garbage"
+columns past the end of each output row (ow ≥ OW) are computed too, then dropped (13-29% extra
+work on the listed shapes). A stride-(sh, sw) convolution becomes a stride-1 one over the sh·sw
+phases of the padded image (pixel (i, j) stored in plane (c, i mod sh, j mod sw) at
+(i // sh, j // sw)); koff then points into the right plane and the formula above still holds.
 
-Why not a direct 7-deep loop (n, f, c, kh, kw, oh, ow)? Written with the best loop order
-(vectorised along ow, several filters per pass so one load of x feeds several FMAs) it still
-loads and stores y for every FMA, while the GEMM keeps a 6 × 16 tile of y in registers across
-the whole K sum; on the listed shapes the fused-im2col GEMM was faster (bench notes in the
-report of this backend). Why not im2col in Numba, then a plain matmul? That is the reference's
-memory traffic again: on 64×32×26×26 the matmul waits on the 42 MB B.
+The three kernels of the table, each a loop over images shared out between the threads in
+ranges (numba_matmul.run_tasks; each task has its own canvas):
+  - forward: y[n] = W @ B_n, tile by tile. With fewer filters than MR = 6,
+    ``_shifted_row_kernel`` fills the register tile with MR·NR positions of one filter instead.
+  - backward-input: the same loop. dx is a stride-1 convolution of dy, with zeros inserted
+    between its pixels when the stride is > 1 (dilation), padded by KH−1−ph, with the filters
+    flipped and C and F swapped: dx[n,c,h,w] = Σ_f Σ_kh Σ_kw dy_dil_pad[n,f,h+kh,w+kw]·w[f,c,KH−1−kh,KW−1−kw].
+  - backward-weight: dw[f, k] = Σ_n Σ_l dy_n[f, l] · canvas_n[koff[k] + l] with dy laid on the
+    same grid (zeros in the garbage columns): a dot product of two contiguous rows for every
+    (filter, tap) pair, 2 × 4 of them at a time (``_dot_tile``, vectorised along l).
+
+Measured on the four shapes of the benchmark (one thread, fp32, ms; this machine is shared and
+noisy, so read ratios, not digits), against the other ways to write it:
+  - a direct convolution, loops n, f | c, kh, kw | oh, ow, vectorised along ow (y[n, f] in L1):
+    forward 11.8 / 17.8 / 5.6 / 239 against 3.5 / 2.7 / 3.9 / 37 here. It loads and stores y
+    for every FMA, where the micro-kernel keeps a 6 × 16 tile of y in registers for the whole sum.
+  - im2col in Numba gathered straight into the matmul's packed panels (the first version of
+    this file): forward + both backwards 30 / 14 / 24 / 139 against 8.3 / 5.7 / 5.6 / 94 here
+    (the NumPy backend: 52 / 16 / 6.2 / 166). The gather costs ~1 ns per number and a LeNet
+    layer with 6 filters uses each number for only 6 FMAs.
+  - backward-weight as that gathered GEMM: 10.2 / 3.9 / 2.7 / 32 against 2.3 / 2.8 / 1.3 / 23
+    for the dot products.
 """
 
 from __future__ import annotations

@@ -1,17 +1,21 @@
 """The Numba backend: every kernel of the table as hand-written loops compiled by Numba for the CPU.
 
 Table of contents:
-    matmul                    numba_matmul.py  blocked, packed GEMM with a 6 × 16 register tile (BLIS's loops)
-    conv2d_forward            numba_conv.py    the GEMM's micro-kernel reading im2col rows straight
-    conv2d_backward_input     numba_conv.py      from the padded image ("canvas"), one image per task
-    conv2d_backward_weight    numba_conv.py    dy @ im2colᵀ through the GEMM's packing, per-thread sums
-    max_pool2d_forward        numba_pool.py    one loop nest per kernel, one (image, channel) plane
-    max_pool2d_backward       numba_pool.py      per task
-    avg_pool2d_forward        numba_pool.py
-    avg_pool2d_backward       numba_pool.py
+    matmul                  numba_matmul.py  BLIS's five loops: packed blocks for L3/L2/L1, a 6 × 16
+                                             register tile (6 × 8 for float64), SLP-vectorised FMAs
+    conv2d_forward          numba_conv.py    the matmul's micro-kernel reading im2col rows straight
+    conv2d_backward_input   numba_conv.py      from the padded image (each row a shifted copy of it);
+                                               dx as the stride-1 conv of dy with flipped filters
+    conv2d_backward_weight  numba_conv.py    dot products of dy rows with shifted image rows
+    max_pool2d_forward      numba_pool.py    one loop nest per kernel, plane by plane
+    max_pool2d_backward     numba_pool.py
+    avg_pool2d_forward      numba_pool.py
+    avg_pool2d_backward     numba_pool.py
 
-Compiled code is cached on disk (``cache=True``): the first call for a dtype compiles for a few
-seconds per kernel, later processes load it in well under a second.
+Every kernel takes float32 or float64 and shares its work between numba.get_num_threads()
+threads (numba_matmul.run_tasks). Compiled code is cached on disk (``cache=True``): the first
+call for a dtype compiles for a few seconds per kernel (about 16 s per dtype for the whole
+table here), later processes load it in well under a second.
 """
 
 from __future__ import annotations

@@ -37,12 +37,13 @@ fused multiply-add; it does not reorder sums, so NaN and inf propagate as in Num
 
 The cores share the work as tasks: a task is a whole serial GEMM on a range of rows of C (or on
 a range of matrices of a stack), with its own packing buffers, so threads never wait for each
-other inside a product. The tasks run on Python threads (``run_tasks``): the kernels are compiled
-with ``nogil=True``, so the threads compute truly in parallel. Numba's ``prange`` would do the
-same job, and was measured first. On this 2-core machine shared by other jobs, its default
-OpenMP layer made every parallel region cost about 8 ms whenever the other core was busy (idle
-OpenMP threads spin, then sleep on a timer), against 1.6 ms with threads that block while they
-wait; and each ``parallel=True`` function took 4–5 s more to compile, per dtype.
+other inside a product (each packs its own copy of B: K·N copies against M·N·K/threads FMAs).
+The tasks run on Python threads (``run_tasks``); the kernels are compiled with ``nogil=True``,
+so the threads compute in parallel. Numba's ``prange`` does the same job and was measured
+first: on this 2-core machine shared with other jobs, a ``prange`` loop over 1.6 ms of work
+took 8 ms under Numba's default OpenMP layer whenever the other core was busy (its idle
+threads spin, then sleep on a timer) and 1.7 ms with threads that block while they wait; and
+every ``parallel=True`` function compiled 4–5 s longer, per dtype.
 """
 
 from __future__ import annotations
@@ -90,15 +91,31 @@ def block_rows(itemsize: int) -> int:
     return MC_BYTES // (KC * itemsize) // MR * MR
 
 
+_slp_users = 0  # callers inside _slp_vectorizer() now (threads may overlap)
+_slp_lock = threading.Lock()
+_slp_previous = 0
+
+
 @contextlib.contextmanager
 def _slp_vectorizer() -> Iterator[None]:
-    """Compile with LLVM's SLP vectorizer on (Numba's default is off); restores the setting."""
-    previous = numba.config.SLP_VECTORIZE
-    numba.config.SLP_VECTORIZE = 1
+    """Compile with LLVM's SLP vectorizer on (Numba's default is off); the setting comes back after.
+
+    Numba compiles a signature on its first call, so the kernels' entry points are called inside
+    this block. Counted, so that one thread leaving cannot switch it off under another one.
+    """
+    global _slp_users, _slp_previous
+    with _slp_lock:
+        if _slp_users == 0:
+            _slp_previous = numba.config.SLP_VECTORIZE
+            numba.config.SLP_VECTORIZE = 1
+        _slp_users += 1
     try:
         yield
     finally:
-        numba.config.SLP_VECTORIZE = previous
+        with _slp_lock:
+            _slp_users -= 1
+            if _slp_users == 0:
+                numba.config.SLP_VECTORIZE = _slp_previous
 
 
 @intrinsic
