@@ -294,9 +294,9 @@ _executor_lock = threading.Lock()
 def run_tasks(kernel: Callable[..., Any], tasks: Sequence[tuple]) -> None:
     """kernel(*args) for every args in ``tasks``, on numba.get_num_threads() threads; returns when all are done.
 
-    The calling thread takes the first task and a pool of helper threads the others, in order,
-    as each becomes free (a core that another job holds simply takes fewer tasks). The kernels
-    are compiled with nogil=True, so they run in parallel.
+    The calling thread and a pool of helper threads take the tasks in order, each the next one
+    as soon as it is free, so a thread slowed down by another job simply does fewer. The kernels
+    are compiled with nogil=True: while they run, the threads do not hold Python's GIL.
     """
     global _executor
     threads = min(numba.get_num_threads(), len(tasks))
@@ -308,10 +308,22 @@ def run_tasks(kernel: Callable[..., Any], tasks: Sequence[tuple]) -> None:
         if _executor is None or _executor._max_workers < threads - 1:
             _executor = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="tinygrad_edu-numba")
         executor = _executor
-    futures = [executor.submit(kernel, *args) for args in tasks[1:]]
-    kernel(*tasks[0])
-    for future in futures:
-        future.result()
+    queue, queue_lock = iter(tasks), threading.Lock()
+
+    def work() -> None:
+        while True:
+            with queue_lock:
+                args = next(queue, None)
+            if args is None:
+                return
+            kernel(*args)
+
+    helpers = [executor.submit(work) for _ in range(threads - 1)]
+    try:
+        work()
+    finally:
+        for helper in helpers:
+            helper.result()
 
 
 def split(count: int, parts: int) -> list[tuple[int, int]]:
