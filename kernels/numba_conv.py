@@ -45,6 +45,8 @@ noisy, so read ratios, not digits), against the other ways to write it:
 
 from __future__ import annotations
 
+import functools
+
 import numba
 import numpy as np
 from numba import njit
@@ -219,6 +221,7 @@ def _weight_grad_images(dy, x, koff, place, wq, images, zero, dw):
                             dw[(f0 + i) * K + k0 + j] += sums[i * 4 + j]
 
 
+@functools.lru_cache(maxsize=64)
 def _canvas(x_shape, kernel, stride, out, top_left=(0, 0), dilation=(1, 1)):
     """Where everything sits on the canvas of one image: the padded (and dilated) image cut in stride phases.
 
@@ -229,7 +232,8 @@ def _canvas(x_shape, kernel, stride, out, top_left=(0, 0), dilation=(1, 1)):
     holds for every stride. With stride 1 there is one plane per channel: the padded image itself.
 
     Returns (place, wq, koff): the placement for _place_on_canvas (with the canvas length), the
-    plane row length wq, and koff.
+    plane row length wq, and koff. Remembered per geometry (a training loop asks for the same few
+    again and again), so the tables are read-only.
     """
     C, H, W = x_shape
     (KH, KW), (sh, sw), (OH, OW) = kernel, stride, out
@@ -245,8 +249,13 @@ def _canvas(x_shape, kernel, stride, out, top_left=(0, 0), dilation=(1, 1)):
     h0, w0 = int(np.argmax(h_in)), int(np.argmax(w_in))
     run = bool(np.all(np.diff(cols) == 1))
     size = C * sh * sw * plane + wq + 128  # slack: the last tile may read past the last plane
-    place = (rows.astype(np.int64), cols.astype(np.int64), h0, w0, sh * sw * plane, size, run)
-    return place, wq, koff.ravel().astype(np.int64)
+    rows, cols, koff = (_read_only(t.astype(np.int64)) for t in (rows, cols, koff.ravel()))
+    return (rows, cols, h0, w0, sh * sw * plane, size, run), wq, koff
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
 
 
 def _tasks(images: int) -> list[tuple[int, int]]:
