@@ -30,17 +30,20 @@ ranges (numba_matmul.run_tasks; each task has its own canvas):
     same grid (zeros in the garbage columns): a dot product of two contiguous rows for every
     (filter, tap) pair, 2 × 4 of them at a time (``_dot_tile``, vectorised along l).
 
-Measured on the four shapes of the benchmark (one thread, fp32, ms; this machine is shared and
-noisy, so read ratios, not digits), against the other ways to write it:
-  - a direct convolution, loops n, f | c, kh, kw | oh, ow, vectorised along ow (y[n, f] in L1):
-    forward 11.8 / 17.8 / 5.6 / 239 against 3.5 / 2.7 / 3.9 / 37 here. It loads and stores y
-    for every FMA, where the micro-kernel keeps a 6 × 16 tile of y in registers for the whole sum.
+Measured on the four shapes of the benchmark (LeNet's 100×3×32×32 → 6 and 100×6×14×14 → 16
+with 5×5 filters, 64×1×28×28 → 32 and 64×32×26×26 → 64 with 3×3), one thread, fp32, ms; the
+machine is shared and noisy, so read the ratios, not the digits:
+  - a direct convolution, loops n, f | c, kh, kw | oh, ow, vectorised along ow with y[n, f] in
+    L1: forward 10.6 / 10.5 / 2.8 / 122 against 2.5 / 1.1 / 1.7 / 21 here. It loads and stores
+    y for every FMA, where the micro-kernel keeps a 6 × 16 tile of y in registers for the whole sum.
   - im2col in Numba gathered straight into the matmul's packed panels (the first version of
-    this file): forward + both backwards 30 / 14 / 24 / 139 against 8.3 / 5.7 / 5.6 / 94 here
-    (the NumPy backend: 52 / 16 / 6.2 / 166). The gather costs ~1 ns per number and a LeNet
-    layer with 6 filters uses each number for only 6 FMAs.
+    this file): forward + both backwards 30 / 14 / 24 / 139 against 5.4 / 4.5 / 4.4 / 90 now
+    (the NumPy backend: 48 / 13 / 5.5 / 164). The gather costs about 1 ns per number, and a
+    LeNet layer with 6 filters uses each gathered number for only 6 FMAs.
   - backward-weight as that gathered GEMM: 10.2 / 3.9 / 2.7 / 32 against 2.3 / 2.8 / 1.3 / 23
-    for the dot products.
+    for the dot products (same run).
+inspect_asm shows the inner loops as 12 (``_shifted_kernel``, ``_shifted_row_kernel``) and 8
+(``_dot_tile``) vfmadd231ps on ymm registers per step.
 """
 
 from __future__ import annotations
