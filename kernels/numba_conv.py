@@ -314,7 +314,9 @@ def conv2d_backward_weight(
 
     On the canvas that is dw[f, k] = Σ_n Σ_l dy_canvas_n[f, l] · canvas_n[koff[k] + l]: a dot
     product of two rows for every (filter, tap) pair. Each task sums its images into its own
-    dw; the partial sums are added at the end.
+    dw; the partial sums are added at the end. (The garbage columns meet dy's zeros there: an
+    infinite pixel of x that only a garbage column reads turns its dw entries into NaN, where
+    the reference keeps them finite; with an infinite input the forward is not finite anyway.)
     """
     N, F, OH, OW = dy.shape
     C, KH, KW = w_shape[1:]
