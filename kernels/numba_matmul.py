@@ -287,7 +287,8 @@ def _gemm_task(a, a_t, b, b_t, c, shape, task, blocks):
         _gemm(a_rows, lda, a_t, b[i * k * n :], ldb, b_t, c_rows, n, r1 - r0, n, k, ap, bp, blocks)
 
 
-_executor: ThreadPoolExecutor | None = None
+_executor: ThreadPoolExecutor | None = None  # the helper threads, made on first use
+_executor_workers = 0
 _executor_lock = threading.Lock()
 
 
@@ -298,15 +299,16 @@ def run_tasks(kernel: Callable[..., Any], tasks: Sequence[tuple]) -> None:
     as soon as it is free, so a thread slowed down by another job simply does fewer. The kernels
     are compiled with nogil=True: while they run, the threads do not hold Python's GIL.
     """
-    global _executor
+    global _executor, _executor_workers
     threads = min(numba.get_num_threads(), len(tasks))
     if threads <= 1:
         for args in tasks:
             kernel(*args)
         return
     with _executor_lock:
-        if _executor is None or _executor._max_workers < threads - 1:
+        if _executor is None or _executor_workers < threads - 1:
             _executor = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="tinygrad_edu-numba")
+            _executor_workers = threads - 1
         executor = _executor
     queue, queue_lock = iter(tasks), threading.Lock()
 
