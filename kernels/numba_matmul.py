@@ -35,19 +35,28 @@ loop is 2 ``vmovups`` + 6 ``vbroadcastss`` + 12 ``vfmadd231ps`` on ymm registers
 one core from L1, with no load or store of the tile. ``fastmath={"contract"}`` only allows the
 fused multiply-add; it does not reorder sums, so NaN and inf propagate as in NumPy.
 
-Parallelism (``prange``) splits the ic loop between the cores: each thread packs its own A block
-(in its own buffer, found with ``numba.get_thread_id()``), and both share the packed B block in
-L3. A stack of matrices with at least as many matrices as threads is split by matrix instead.
+The cores share the work as tasks: a task is a whole serial GEMM on a range of rows of C (or on
+a range of matrices of a stack), with its own packing buffers, so threads never wait for each
+other inside a product (each packs its own copy of B: K·N copies against M·N·K/threads FMAs).
+The tasks run on Python threads (``run_tasks``); the kernels are compiled with ``nogil=True``,
+so the threads compute in parallel. Numba's ``prange`` does the same job and was measured
+first: on this 2-core machine shared with other jobs, a ``prange`` loop over 1.6 ms of work
+took 8 ms under Numba's default OpenMP layer whenever the other core was busy (its idle
+threads spin, then sleep on a timer) and 1.7 ms with threads that block while they wait; and
+every ``parallel=True`` function compiled 4–5 s longer, per dtype.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numba
 import numpy as np
-from numba import njit, prange, types
+from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array, populate_array
@@ -60,6 +69,7 @@ NR_BYTES = 64  # columns of the register tile: 2 ymm registers = 16 float32 or 8
 KC = 256  # depth of a block (the K loop is cut in KC slices)
 MC_BYTES = 144 * 1024  # an A block MC × KC fits in L2 beside a B micro-panel
 NC = 4080  # width of a B block (KC × NC: 4 MiB float32, in L3); a multiple of NR for both dtypes
+SERIAL_BELOW = 1 << 20  # fewer multiply-adds than this (a 100³ product): one thread does it all
 
 
 def _blocks(itemsize: int, m: int, n: int, k: int) -> tuple[int, int, int, int]:
@@ -81,15 +91,31 @@ def block_rows(itemsize: int) -> int:
     return MC_BYTES // (KC * itemsize) // MR * MR
 
 
+_slp_users = 0  # callers inside _slp_vectorizer() now (threads may overlap)
+_slp_lock = threading.Lock()
+_slp_previous = 0
+
+
 @contextlib.contextmanager
 def _slp_vectorizer() -> Iterator[None]:
-    """Compile with LLVM's SLP vectorizer on (Numba's default is off); restores the setting."""
-    previous = numba.config.SLP_VECTORIZE
-    numba.config.SLP_VECTORIZE = 1
+    """Compile with LLVM's SLP vectorizer on (Numba's default is off); the setting comes back after.
+
+    Numba compiles a signature on its first call, so the kernels' entry points are called inside
+    this block. Counted, so that one thread leaving cannot switch it off under another one.
+    """
+    global _slp_users, _slp_previous
+    with _slp_lock:
+        if _slp_users == 0:
+            _slp_previous = numba.config.SLP_VECTORIZE
+            numba.config.SLP_VECTORIZE = 1
+        _slp_users += 1
     try:
         yield
     finally:
-        numba.config.SLP_VECTORIZE = previous
+        with _slp_lock:
+            _slp_users -= 1
+            if _slp_users == 0:
+                numba.config.SLP_VECTORIZE = _slp_previous
 
 
 @intrinsic
@@ -123,15 +149,15 @@ def _register_tile(typingctx, dtype):
 
 
 @njit(fastmath={"contract"}, cache=True)
-def _micro_kernel(kc, ap, bp, c, accumulate):
-    """c[:MR, :NR] (+)= one Ap micro-panel @ one Bp micro-panel, the MR × NR tile in registers.
+def _micro_kernel(kc, ap, bp, c, ldc, rows, cols, accumulate):
+    """C-tile (+)= one Ap micro-panel @ one Bp micro-panel, the MR × NR tile held in registers.
 
     ap[p·MR + i] = A[i, p] and bp[p·NR + j] = B[p, j] (packed, zero-padded), so step p is an
-    outer product: a column of MR numbers of A times a row of NR numbers of B. ``c`` is the view
-    of C that starts at the tile; only the part of the tile inside it is written back (the edges
-    of odd-sized matrices). Every index counts up from 0 inside its own view, which lets Numba
-    drop its negative-index checks (with an offset such as ap[a0 + p·MR + i] those checks turn
-    each vector load into 8 scalar ones).
+    outer product: a column of MR numbers of A times a row of NR numbers of B. C is addressed
+    like BLAS: ``c`` is a 1-D view starting at the tile's corner and row i starts at c[i·ldc];
+    only the rows × cols part of the tile that lies inside C is written back. Every index counts
+    up from 0 inside its own view, which lets Numba drop its negative-index checks (with an
+    offset such as ap[a0 + p·MR + i] those checks turn each vector load into 8 scalar ones).
     """
     acc = _register_tile(c.dtype)
     nr = acc.shape[1]
@@ -143,105 +169,169 @@ def _micro_kernel(kc, ap, bp, c, accumulate):
             a = ap[p * MR + i]  # one broadcast ...
             for j in range(nr):
                 acc[i, j] += a * bp[p * nr + j]  # ... times two vectors of B: 2 FMAs per broadcast
-    if c.shape[0] >= MR and c.shape[1] >= nr:  # a whole tile: constant loops, vectorised too
-        if accumulate:
-            for i in range(MR):
-                for j in range(nr):
-                    c[i, j] += acc[i, j]
-        else:
-            for i in range(MR):
-                for j in range(nr):
-                    c[i, j] = acc[i, j]
-    else:  # the ragged edge of C
-        for i in range(min(MR, c.shape[0])):
-            for j in range(min(nr, c.shape[1])):
-                c[i, j] = c[i, j] + acc[i, j] if accumulate else acc[i, j]
+    _store_tile(acc, c, ldc, rows, cols, accumulate)
 
 
 @njit(cache=True)
-def _pack_a(a, a_t, ic, mc, pc, kc, ap):
+def _store_tile(acc, c, ldc, rows, cols, accumulate):
+    """C-tile (+)= acc, for the rows × cols part of the MR × NR tile inside C (c[i·ldc + j] is C[i, j])."""
+    nr = acc.shape[1]
+    for i in range(min(rows, MR)):
+        row = c[i * ldc : i * ldc + cols]  # contiguous: a whole row of the tile is two vector stores
+        if cols == nr:
+            for j in range(nr):
+                row[j] = row[j] + acc[i, j] if accumulate else acc[i, j]
+        else:  # the ragged right edge of C
+            for j in range(cols):
+                row[j] = row[j] + acc[i, j] if accumulate else acc[i, j]
+
+
+@njit(cache=True)
+def _pack_a(a, lda, a_t, ic, mc, pc, kc, ap):
     """Copy A[ic:ic+mc, pc:pc+kc] into ap as MR-row micro-panels: ap[r·kc·MR + p·MR + i].
 
-    ``a_t`` says that ``a`` holds Aᵀ (a transposed view, read without a copy). Rows past mc
-    are zeros, so the micro-kernel always multiplies whole tiles.
+    A[i, p] is a[i·lda + p], or a[p·lda + i] when ``a_t`` says that a holds Aᵀ (a transposed
+    view, read without a copy). Rows past mc are zeros: the micro-kernel only sees whole tiles.
     """
     for r in range((mc + MR - 1) // MR):
         rows = min(MR, mc - r * MR)
         panel = ap[r * kc * MR : (r + 1) * kc * MR]
         if rows < MR:
             panel[:] = 0
-        if a_t:  # a[p, i] = A[i, p]: read along rows of a
-            src = a[pc : pc + kc, ic + r * MR :]
+        i0 = ic + r * MR
+        if a_t:
             for p in range(kc):
+                src = a[(pc + p) * lda + i0 : (pc + p) * lda + i0 + rows]  # along a row of Aᵀ
                 for i in range(rows):
-                    panel[p * MR + i] = src[p, i]
+                    panel[p * MR + i] = src[i]
         else:
-            src = a[ic + r * MR :, pc : pc + kc]
             for i in range(rows):
+                src = a[(i0 + i) * lda + pc : (i0 + i) * lda + pc + kc]  # along a row of A
                 for p in range(kc):
-                    panel[p * MR + i] = src[i, p]
+                    panel[p * MR + i] = src[p]
 
 
 @njit(cache=True)
-def _pack_b(b, b_t, pc, kc, jc, nc, nr, bp):
+def _pack_b(b, ldb, b_t, pc, kc, jc, nc, nr, bp):
     """Copy B[pc:pc+kc, jc:jc+nc] into bp as NR-column micro-panels: bp[q·kc·NR + p·NR + j].
 
-    ``b_t`` says that ``b`` holds Bᵀ. Columns past nc are zeros.
+    B[p, j] is b[p·ldb + j], or b[j·ldb + p] when ``b_t`` says that b holds Bᵀ. Columns past
+    nc are zeros.
     """
     for q in range((nc + nr - 1) // nr):
         cols = min(nr, nc - q * nr)
         panel = bp[q * kc * nr : (q + 1) * kc * nr]
         if cols < nr:
             panel[:] = 0
-        if b_t:  # b[j, p] = B[p, j]
-            src = b[jc + q * nr :, pc : pc + kc]
+        j0 = jc + q * nr
+        if b_t:
             for j in range(cols):
+                src = b[(j0 + j) * ldb + pc : (j0 + j) * ldb + pc + kc]  # along a row of Bᵀ
                 for p in range(kc):
-                    panel[p * nr + j] = src[j, p]
+                    panel[p * nr + j] = src[p]
         else:
-            src = b[pc : pc + kc, jc + q * nr :]
             for p in range(kc):
+                src = b[(pc + p) * ldb + j0 : (pc + p) * ldb + j0 + cols]  # along a row of B
+                dst = panel[p * nr : p * nr + cols]
                 for j in range(cols):
-                    panel[p * nr + j] = src[p, j]
+                    dst[j] = src[j]
 
 
 @njit(cache=True)
-def _gemm_serial(a, a_t, b, b_t, c, ap, bp, blocks):
-    """C = A @ B on one thread: the five loops of the module docstring, in order.
+def _macro_kernel(ap, bp, c, ldc, mc, nc, kc, nr, accumulate):
+    """The two inner loops: C-block (mc × nc, from c[0], row stride ldc) (+)= Ap block @ Bp block.
 
-    ap holds one packed A block (MC × KC), bp one packed B block (KC × NC).
+    jr outside: one Bp micro-panel (kc·NR numbers, 16 KiB) stays in L1 while every Ap
+    micro-panel of the block (in L2) streams past it.
+    """
+    for jr in range(0, nc, nr):  # 2nd loop
+        for ir in range(0, mc, MR):  # 1st loop
+            tile = c[ir * ldc + jr :]
+            _micro_kernel(kc, ap[ir * kc :], bp[jr * kc :], tile, ldc, min(MR, mc - ir), min(nr, nc - jr), accumulate)
+
+
+@njit(cache=True)
+def _gemm(a, lda, a_t, b, ldb, b_t, c, ldc, m, n, k, ap, bp, blocks):
+    """C = A @ B (m × k times k × n) on one thread: the five loops of the module docstring, in order.
+
+    Matrices are 1-D views with a row stride (BLAS's lda, ldb, ldc). ap holds one packed A
+    block (MC × KC), bp one packed B block (KC × NC).
     """
     mc_max, kc_max, nc_max, nr = blocks
-    m, n = c.shape
-    k = b.shape[1] if b_t else b.shape[0]
     for jc in range(0, n, nc_max):  # 5th loop: a B block for L3
         nc = min(nc_max, n - jc)
         for pc in range(0, k, kc_max):  # 4th loop: a K slice; the first one stores C, the others add
             kc = min(kc_max, k - pc)
-            _pack_b(b, b_t, pc, kc, jc, nc, nr, bp)
+            _pack_b(b, ldb, b_t, pc, kc, jc, nc, nr, bp)
             for ic in range(0, m, mc_max):  # 3rd loop: an A block for L2
                 mc = min(mc_max, m - ic)
-                _pack_a(a, a_t, ic, mc, pc, kc, ap)
-                for jr in range(0, nc, nr):  # 2nd loop: a Bp micro-panel stays in L1 ...
-                    for ir in range(0, mc, MR):  # 1st loop: ... while every Ap micro-panel passes it
-                        tile = c[ic + ir : ic + mc, jc + jr : jc + nc]
-                        _micro_kernel(kc, ap[ir * kc :], bp[jr * kc :], tile, pc > 0)
+                _pack_a(a, lda, a_t, ic, mc, pc, kc, ap)
+                _macro_kernel(ap, bp, c[ic * ldc + jc :], ldc, mc, nc, kc, nr, pc > 0)
 
 
-@njit(parallel=True, cache=True)
-def _gemm(a, a_t, b, b_t, c, ap, bp, blocks, rows):
-    """C[i] = A[i] @ B[i] for a stack, the work cut in tasks of ``rows`` rows of one C[i].
+@njit(cache=True, nogil=True)
+def _gemm_task(a, a_t, b, b_t, c, shape, task, blocks):
+    """One thread's share of C[i] = A[i] @ B[i]: matrices i0 ≤ i < i1, rows r0 ≤ r < r1 of each.
 
-    Each task is a whole serial GEMM on its rows, so the threads never wait for each other;
-    each thread packs into its own buffers ap[t], bp[t] (t = numba.get_thread_id()).
+    a, b, c are the whole stacks, flat; shape = (batch, m, n, k); task = (i0, i1, r0, r1).
     """
-    tasks_per_matrix = (c.shape[1] + rows - 1) // rows
-    for task in prange(c.shape[0] * tasks_per_matrix):
-        i, r0 = task // tasks_per_matrix, task % tasks_per_matrix * rows
-        r1 = min(c.shape[1], r0 + rows)
-        t = numba.get_thread_id()
-        a_rows = a[i, :, r0:r1] if a_t else a[i, r0:r1, :]
-        _gemm_serial(a_rows, a_t, b[i], b_t, c[i, r0:r1, :], ap[t], bp[t], blocks)
+    batch, m, n, k = shape
+    i0, i1, r0, r1 = task
+    mc, kc, nc, nr = blocks
+    ap, bp = np.empty(mc * kc, dtype=c.dtype), np.empty(kc * nc, dtype=c.dtype)
+    for i in range(i0, i1):
+        # Rows r0.. of A[i]: further down A, or further along each row of Aᵀ.
+        a_rows = a[i * m * k + r0 :] if a_t else a[i * m * k + r0 * k :]
+        lda, ldb = (m if a_t else k), (k if b_t else n)
+        c_rows = c[i * m * n + r0 * n :]
+        _gemm(a_rows, lda, a_t, b[i * k * n :], ldb, b_t, c_rows, n, r1 - r0, n, k, ap, bp, blocks)
+
+
+_executor: ThreadPoolExecutor | None = None  # the helper threads, made on first use
+_executor_workers = 0
+_executor_lock = threading.Lock()
+
+
+def run_tasks(kernel: Callable[..., Any], tasks: Sequence[tuple]) -> None:
+    """kernel(*args) for every args in ``tasks``, on numba.get_num_threads() threads; returns when all are done.
+
+    The calling thread and a pool of helper threads take the tasks in order, each the next one
+    as soon as it is free, so a thread slowed down by another job simply does fewer. The kernels
+    are compiled with nogil=True: while they run, the threads do not hold Python's GIL.
+    """
+    global _executor, _executor_workers
+    threads = min(numba.get_num_threads(), len(tasks))
+    if threads <= 1:
+        for args in tasks:
+            kernel(*args)
+        return
+    with _executor_lock:
+        if _executor is None or _executor_workers < threads - 1:
+            _executor = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="tinygrad_edu-numba")
+            _executor_workers = threads - 1
+        executor = _executor
+    queue, queue_lock = iter(tasks), threading.Lock()
+
+    def work() -> None:
+        while True:
+            with queue_lock:
+                args = next(queue, None)
+            if args is None:
+                return
+            kernel(*args)
+
+    helpers = [executor.submit(work) for _ in range(threads - 1)]
+    try:
+        work()
+    finally:
+        for helper in helpers:
+            helper.result()
+
+
+def split(count: int, parts: int) -> list[tuple[int, int]]:
+    """[(start, end), ...]: 0..count cut in at most ``parts`` ranges of nearly equal length."""
+    parts = max(1, min(parts, count))
+    return [(count * p // parts, count * (p + 1) // parts) for p in range(parts)]
 
 
 def _c_or_transposed(x: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -275,17 +365,16 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return c
     a, a_t = _c_or_transposed(a)
     b, b_t = _c_or_transposed(b)
-    if c.ndim == 2:  # one code path: a stack of one matrix
-        a, b, c3 = a[None], b[None], c[None]
-    else:
-        c3 = c
-    threads = numba.get_num_threads()
-    # Enough tasks for every thread: whole matrices when the stack is deep enough, else row ranges.
-    rows = m if c3.shape[0] >= threads else -(-m // threads)
+    batch = 1 if c.ndim == 2 else c.shape[0]
+    threads = 1 if batch * m * n * k < SERIAL_BELOW else numba.get_num_threads()
+    if batch >= threads:  # whole matrices per task
+        tasks = [(i0, i1, 0, m) for i0, i1 in split(batch, threads)]
+        rows = m
+    else:  # row ranges of each matrix per task (the row count of a range a multiple of MR)
+        rows = (-(-m // threads) + MR - 1) // MR * MR
+        tasks = [(i, i + 1, r0, min(m, r0 + rows)) for i in range(batch) for r0 in range(0, m, rows)]
     blocks = _blocks(a.dtype.itemsize, rows, n, k)
-    mc, kc, nc, nr = blocks
-    ap = np.empty((threads, mc * kc), dtype=a.dtype)
-    bp = np.empty((threads, kc * nc), dtype=a.dtype)
+    args = (a.reshape(-1), a_t, b.reshape(-1), b_t, c.reshape(-1), (batch, m, n, k))
     with _slp_vectorizer():
-        _gemm(a, a_t, b, b_t, c3, ap, bp, blocks, rows)
+        run_tasks(_gemm_task, [(*args, task, blocks) for task in tasks])
     return c

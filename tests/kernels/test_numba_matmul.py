@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+import llvmlite.binding
+import numba
 import numpy as np
 import pytest
 from hypothesis import given
@@ -62,17 +66,29 @@ def test_matmul_batched_agrees_with_reference(batch, m, k, n, dtype, a_layout, s
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
-    "m, k, n",
+    "shape_a, shape_b",
     [
-        (151, 263, 37),  # more than one A block (MC) and two K slices (KC = 256), ragged everywhere
-        (1, 300, 1),  # a dot product
-        (13, 1, 4091),  # K = 1; N past one B block (NC = 4080)
+        # Past SERIAL_BELOW multiply-adds: row ranges of C on each thread; more than one A block
+        # (MC) per range and two K slices (KC = 256), ragged everywhere.
+        ((311, 263), (263, 37)),
+        ((1, 300), (300, 1)),  # a dot product
+        ((13, 1), (1, 4091)),  # K = 1; N past one B block (NC = 4080)
+        ((3, 70, 90), (3, 90, 80)),  # a stack past SERIAL_BELOW: whole matrices per thread
+        ((1, 150, 90), (1, 90, 80)),  # a stack of one: row ranges
     ],
 )
-def test_matmul_across_block_edges(m, k, n, dtype):
+def test_matmul_across_block_edges_and_thread_splits(shape_a, shape_b, dtype):
     rng = np.random.default_rng(0)
-    a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+    a, b = rng.standard_normal(shape_a).astype(dtype), rng.standard_normal(shape_b).astype(dtype)
     assert_close_to_reference(numba_cpu.matmul(a, b), a, b)
+
+
+def test_run_tasks_runs_every_task_once_and_split_covers_the_range():
+    done = []
+    numba_matmul.run_tasks(lambda i: done.append(i), [(i,) for i in range(7)])
+    assert sorted(done) == list(range(7))
+    assert numba_matmul.split(10, 4) == [(0, 2), (2, 5), (5, 7), (7, 10)]
+    assert numba_matmul.split(2, 8) == [(0, 1), (1, 2)]
 
 
 def test_matmul_known_values_and_empty_shapes():
@@ -110,3 +126,16 @@ def test_matmul_op_gradcheck_through_numba(x_shape, y_shape):
     y = tge.tensor(rng.standard_normal(y_shape), requires_grad=True)
     with tge.kernels.use("numba"):
         assert tge.gradcheck(lambda x, y: x @ y, [x, y])
+
+
+def test_micro_kernel_compiles_to_vector_fmas():
+    # The claim of numba_matmul's docstring: 12 fused multiply-adds on ymm registers per step.
+    features = llvmlite.binding.get_host_cpu_features()
+    if not (features.get("avx2") and features.get("fma")):
+        pytest.skip("the 6 × 16 tile is sized for AVX2 with FMA")
+    kernel = numba.njit(fastmath={"contract"})(numba_matmul._micro_kernel.py_func)  # uncached: asm is readable
+    buffer = np.zeros(16 * 64, dtype=np.float32)
+    with numba_matmul._slp_vectorizer():
+        kernel(4, buffer, buffer, buffer, 16, 6, 16, False)
+    asm = kernel.inspect_asm(kernel.signatures[0])
+    assert len(re.findall(r"vfmadd\w*ps\s+[^\n]*%ymm", asm)) >= 12

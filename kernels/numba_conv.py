@@ -1,0 +1,330 @@
+"""Convolution in Numba: the matmul's micro-kernel reading im2col straight from the padded image.
+
+    y[n, f, oh, ow] = Σ_c Σ_kh Σ_kw  x_pad[n, c, oh·sh + kh, ow·sw + kw] · w[f, c, kh, kw]
+
+As in the NumPy reference this is a matmul per image, y[n] = W @ B_n, with W the filters as an
+(F, K) matrix (K = C·KH·KW taps) and B_n the im2col matrix of image n: one row per tap, one
+column per output pixel. The reference builds every B_n (42 MB for 64×32×26×26 with 3×3 filters)
+and reads it back. Here B_n is never built, thanks to one observation about stride 1: lay the
+padded image out flat, row after row ("the canvas"), and number the output pixels the same way,
+l = oh·wq + ow with wq the padded row length. Then
+
+    B_n[k, l] = canvas[koff[k] + l]        koff[k] = c·hq·wq + kh·wq + kw   for tap k = (c, kh, kw)
+
+so row k of B is the canvas itself, shifted by koff[k]: NR neighbouring outputs read NR
+neighbouring numbers. The register-tiled micro-kernel of numba_matmul.py reads its B vectors
+from there instead of from a packed panel (``_shifted_kernel``). The price: the KW−1 "garbage"
+columns past the end of each output row (ow ≥ OW) are computed too, then dropped (13-29% extra
+work on the listed shapes). A stride-(sh, sw) convolution becomes a stride-1 one over the sh·sw
+phases of the padded image (pixel (i, j) stored in plane (c, i mod sh, j mod sw) at
+(i // sh, j // sw)); koff then points into the right plane and the formula above still holds.
+
+The three kernels of the table, each a loop over images shared out between the threads in
+ranges (numba_matmul.run_tasks; each task has its own canvas):
+  - forward: y[n] = W @ B_n, tile by tile. With fewer filters than MR = 6,
+    ``_shifted_row_kernel`` fills the register tile with MR·NR positions of one filter instead.
+  - backward-input: the same loop. dx is a stride-1 convolution of dy, with zeros inserted
+    between its pixels when the stride is > 1 (dilation), padded by KH−1−ph, with the filters
+    flipped and C and F swapped: dx[n,c,h,w] = Σ_f Σ_kh Σ_kw dy_dil_pad[n,f,h+kh,w+kw]·w[f,c,KH−1−kh,KW−1−kw].
+  - backward-weight: dw[f, k] = Σ_n Σ_l dy_n[f, l] · canvas_n[koff[k] + l] with dy laid on the
+    same grid (zeros in the garbage columns): a dot product of two contiguous rows for every
+    (filter, tap) pair, 2 × 4 of them at a time (``_dot_tile``, vectorised along l).
+
+Measured on the four shapes of the benchmark (LeNet's 100×3×32×32 → 6 and 100×6×14×14 → 16
+with 5×5 filters, 64×1×28×28 → 32 and 64×32×26×26 → 64 with 3×3), one thread, fp32, ms; the
+machine is shared and noisy, so read the ratios, not the digits:
+  - a direct convolution, loops n, f | c, kh, kw | oh, ow, vectorised along ow with y[n, f] in
+    L1: forward 10.6 / 10.5 / 2.8 / 122 against 2.5 / 1.1 / 1.7 / 21 here. It loads and stores
+    y for every FMA, where the micro-kernel keeps a 6 × 16 tile of y in registers for the whole sum.
+  - im2col in Numba gathered straight into the matmul's packed panels (the first version of
+    this file): forward + both backwards 30 / 14 / 24 / 139 against 5.4 / 4.5 / 4.4 / 90 now
+    (the NumPy backend: 48 / 13 / 5.5 / 164). The gather costs about 1 ns per number, and a
+    LeNet layer with 6 filters uses each gathered number for only 6 FMAs.
+  - backward-weight as that gathered GEMM: 10.2 / 3.9 / 2.7 / 32 against 2.3 / 2.8 / 1.3 / 23
+    for the dot products (same run).
+inspect_asm shows the inner loops as 12 (``_shifted_kernel``, ``_shifted_row_kernel``) and 8
+(``_dot_tile``) vfmadd231ps on ymm registers per step.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numba
+import numpy as np
+from numba import njit
+
+from .numba_matmul import (
+    MR,
+    _pack_a,
+    _register_tile,
+    _slp_vectorizer,
+    _store_tile,
+    run_tasks,
+    split,
+    tile_cols,
+)
+
+
+@njit(cache=True)
+def _place_on_canvas(x, place, canvas):
+    """Write the image x (C, H, W) onto the flat canvas (zeros everywhere else).
+
+    place = (rows, cols, h0, w0, plane, size, run): input row h0 + i goes to canvas offset
+    rows[i], input column w0 + j to cols[j], channel c to c·plane (the tables come from _canvas;
+    rows and columns that fall off the canvas are not in them); the canvas holds ``size``
+    numbers. ``run`` says that the columns land next to each other (stride and dilation 1 along
+    W): then a row is one contiguous copy.
+    """
+    rows, cols, h0, w0, plane, size, run = place
+    canvas[:] = 0
+    for c in range(x.shape[0]):
+        for i in range(rows.size):
+            src = x[c, h0 + i, w0 : w0 + cols.size]
+            base = c * plane + rows[i]
+            if run:
+                dst = canvas[base + cols[0] : base + cols[0] + cols.size]
+                for j in range(cols.size):
+                    dst[j] = src[j]
+            else:
+                for j in range(cols.size):
+                    canvas[base + cols[j]] = src[j]
+
+
+@njit(fastmath={"contract"}, cache=True)
+def _shifted_kernel(kc, ap, canvas, koff, c, ldc, rows, cols):
+    """C-tile = W-panel @ B-tile with B[k, l] = canvas[koff[k] + l]: numba_matmul's micro-kernel,
+    reading each row of B straight from the canvas (``canvas`` is the view starting at the tile's
+    first position l0; ``c``, ldc, rows, cols address the tile of y as in _store_tile).
+    """
+    acc = _register_tile(c.dtype)
+    nr = acc.shape[1]
+    for i in range(MR):
+        for j in range(nr):
+            acc[i, j] = 0
+    for p in range(kc):
+        b = canvas[koff[p] : koff[p] + nr]  # NR neighbouring positions of tap p: one contiguous run
+        for i in range(MR):
+            a = ap[p * MR + i]
+            for j in range(nr):
+                acc[i, j] += a * b[j]
+    _store_tile(acc, c, ldc, rows, cols, False)
+
+
+@njit(fastmath={"contract"}, cache=True)
+def _shifted_row_kernel(kc, wf, canvas, koff, c):
+    """c[:MR·NR] = one filter wf @ B for MR·NR neighbouring canvas positions, B[k, l] = canvas[koff[k] + l].
+
+    For a conv with fewer output channels than MR, a tile of MR filters would be mostly zeros:
+    here the MR rows of the register tile hold MR runs of NR positions of the same filter. Each
+    step loads 2·MR vectors of B for 2·MR FMAs (both load ports and both FMA units busy) instead
+    of reusing each load MR times, but no FMA is wasted.
+    """
+    acc = _register_tile(c.dtype)
+    nr = acc.shape[1]
+    for i in range(MR):
+        for j in range(nr):
+            acc[i, j] = 0
+    for p in range(kc):
+        a = wf[p]
+        b = canvas[koff[p] : koff[p] + MR * nr]
+        for i in range(MR):
+            for j in range(nr):
+                acc[i, j] += a * b[i * nr + j]
+    _store_tile(acc, c, nr, MR, nr, False)
+
+
+@njit(cache=True, nogil=True)
+def _conv_images(x, w, w_packed, koff, place, wq, nr, images, y):
+    """y[n] = W @ B_n for the images n0 ≤ n < n1: x[n] placed on the canvas, then every tile of y read off it.
+
+    w is W (F, K), w_packed the same in MR-row panels; ``place`` is for _place_on_canvas, wq the
+    canvas row length, nr = NR. y is (N, F, OH, OW); the tiles land first in y_canvas, F rows of OH·wq
+    canvas positions (rounded up to whole tiles), then the garbage columns ow ≥ OW are dropped.
+    """
+    F, OH, OW = y.shape[1:]
+    K = koff.size
+    length = OH * wq  # canvas positions l = oh·wq + ow
+    ldc = (length + MR * nr - 1) // (MR * nr) * (MR * nr)
+    canvas = np.empty(place[5], dtype=y.dtype)
+    y_canvas = np.empty(F * ldc, dtype=y.dtype)
+    for n in range(images[0], images[1]):
+        _place_on_canvas(x[n], place, canvas)
+        if F < MR:  # few filters: one filter per tile, MR·NR positions
+            for l0 in range(0, length, MR * nr):
+                for f in range(F):
+                    _shifted_row_kernel(K, w[f], canvas[l0:], koff, y_canvas[f * ldc + l0 :])
+        else:
+            for l0 in range(0, length, nr):  # a tile of NR positions: its B rows stay in L1 ...
+                for f0 in range(0, F, MR):  # ... across all the filter panels
+                    tile = y_canvas[f0 * ldc + l0 :]
+                    _shifted_kernel(K, w_packed[f0 * K :], canvas[l0:], koff, tile, ldc, F - f0, nr)
+        for f in range(F):
+            for oh in range(OH):
+                row, src = y[n, f, oh], y_canvas[f * ldc + oh * wq : f * ldc + oh * wq + OW]
+                for ow in range(OW):
+                    row[ow] = src[ow]
+
+
+@njit(fastmath={"contract", "reassoc"}, cache=True)
+def _dot_tile(d0, d1, b0, b1, b2, b3, zero):
+    """Eight dot products at once, Σ_l d_i[l]·b_j[l] for 2 rows d of dy and 4 rows b of B.
+
+    All six rows are contiguous along l, so LLVM's loop vectorizer runs the eight sums on eight
+    registers of partial sums, 8 (float32) or 4 (float64) values of l per instruction; "reassoc"
+    lets it regroup the sums that way, which only changes the rounding. ``zero`` is 0 in the
+    arrays' dtype (a float64 zero would make every sum float64).
+    """
+    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
+    for l in range(d0.size):
+        a0, a1 = d0[l], d1[l]
+        c0, c1, c2, c3 = b0[l], b1[l], b2[l], b3[l]
+        s00 += a0 * c0
+        s01 += a0 * c1
+        s02 += a0 * c2
+        s03 += a0 * c3
+        s10 += a1 * c0
+        s11 += a1 * c1
+        s12 += a1 * c2
+        s13 += a1 * c3
+    return (s00, s01, s02, s03, s10, s11, s12, s13)
+
+
+@njit(cache=True, nogil=True)
+def _weight_grad_images(dy, x, koff, place, wq, images, zero, dw):
+    """dw[f, k] += Σ_l dy_canvas[f, l] · canvas[koff[k] + l] over the images n0 ≤ n < n1.
+
+    dy[n] is laid on the canvas grid (row oh at oh·wq, zeros in the garbage columns), so both
+    factors are rows along l: 2 filters × 4 taps per _dot_tile call. dw is this task's own
+    (F·K) partial sum.
+    """
+    N, F, OH, OW = dy.shape
+    K = koff.size
+    length = OH * wq
+    canvas = np.empty(place[5], dtype=dw.dtype)
+    dy_canvas = np.zeros(F * length, dtype=dw.dtype)
+    for n in range(images[0], images[1]):
+        _place_on_canvas(x[n], place, canvas)
+        for f in range(F):
+            for oh in range(OH):
+                row, src = dy_canvas[f * length + oh * wq : f * length + oh * wq + OW], dy[n, f, oh]
+                for ow in range(OW):
+                    row[ow] = src[ow]
+        for f0 in range(0, F, 2):
+            f1 = min(f0 + 1, F - 1)  # a ragged last tile repeats a row and drops its sums
+            d0, d1 = dy_canvas[f0 * length : (f0 + 1) * length], dy_canvas[f1 * length : (f1 + 1) * length]
+            for k0 in range(0, K, 4):
+                k1, k2, k3 = min(k0 + 1, K - 1), min(k0 + 2, K - 1), min(k0 + 3, K - 1)
+                b0, b1 = canvas[koff[k0] : koff[k0] + length], canvas[koff[k1] : koff[k1] + length]
+                b2, b3 = canvas[koff[k2] : koff[k2] + length], canvas[koff[k3] : koff[k3] + length]
+                sums = _dot_tile(d0, d1, b0, b1, b2, b3, zero)
+                for i in range(2):
+                    for j in range(4):
+                        if f0 + i < F and k0 + j < K:
+                            dw[(f0 + i) * K + k0 + j] += sums[i * 4 + j]
+
+
+@functools.lru_cache(maxsize=64)
+def _canvas(x_shape, kernel, stride, out, top_left=(0, 0), dilation=(1, 1)):
+    """Where everything sits on the canvas of one image: the padded (and dilated) image cut in stride phases.
+
+    A stride-(sh, sw) convolution is a stride-1 convolution over the sh·sw phases of the padded
+    image: padded pixel (i, j) is stored in phase plane (c, i mod sh, j mod sw) at (i // sh, j // sw),
+    each plane hq × wq. Then window (oh, ow) starts at canvas position l = oh·wq + ow of plane 0,
+    tap k = (c, kh, kw) of every window sits koff[k] further, and B[k, l] = canvas[koff[k] + l]
+    holds for every stride. With stride 1 there is one plane per channel: the padded image itself.
+
+    Returns (place, wq, koff): the placement for _place_on_canvas (with the canvas length), the
+    plane row length wq, and koff. Remembered per geometry (a training loop asks for the same few
+    again and again), so the tables are read-only.
+    """
+    C, H, W = x_shape
+    (KH, KW), (sh, sw), (OH, OW) = kernel, stride, out
+    (top, left), (dh, dw) = top_left, dilation
+    hq, wq = -(-((OH - 1) * sh + KH) // sh), -(-((OW - 1) * sw + KW) // sw)  # the rows, columns windows reach
+    plane = hq * wq
+    c, kh, kw = np.meshgrid(np.arange(C), np.arange(KH), np.arange(KW), indexing="ij")
+    koff = (c * sh * sw + (kh % sh) * sw + kw % sw) * plane + (kh // sh) * wq + kw // sw
+    i, j = top + np.arange(H) * dh, left + np.arange(W) * dw  # where input rows and columns land
+    h_in, w_in = (i >= 0) & (i < hq * sh), (j >= 0) & (j < wq * sw)
+    rows = ((i % sh) * sw * plane + (i // sh) * wq)[h_in]
+    cols = ((j % sw) * plane + j // sw)[w_in]
+    h0, w0 = int(np.argmax(h_in)), int(np.argmax(w_in))
+    run = bool(np.all(np.diff(cols) == 1))
+    size = C * sh * sw * plane + wq + 128  # slack: the last tile may read past the last plane
+    rows, cols, koff = (_read_only(t.astype(np.int64)) for t in (rows, cols, koff.ravel()))
+    return (rows, cols, h0, w0, sh * sw * plane, size, run), wq, koff
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+def _tasks(images: int) -> list[tuple[int, int]]:
+    """Image ranges for the threads: a few per thread, so that a thread slowed by other jobs takes fewer."""
+    return split(images, 4 * numba.get_num_threads())
+
+
+def _conv(x, w, stride, top_left, dilation, out):
+    """y = w ⋆ (x on its canvas): the loop shared by forward and backward-input."""
+    N = x.shape[0]
+    F, _, KH, KW = w.shape
+    y = np.empty((N, F, *out), dtype=x.dtype)
+    if y.size == 0:
+        return y
+    place, wq, koff = _canvas(x.shape[1:], (KH, KW), stride, out, top_left, dilation)
+    K = koff.size
+    w = w.reshape(F, K)
+    w_packed = np.empty((F + MR - 1) // MR * MR * K, dtype=x.dtype)
+    with _slp_vectorizer():
+        _pack_a(w.reshape(-1), K, False, 0, F, 0, K, w_packed)
+        nr = tile_cols(x.dtype.itemsize)
+        run_tasks(_conv_images, [(x, w, w_packed, koff, place, wq, nr, images, y) for images in _tasks(N)])
+    return y
+
+
+def conv2d_forward(x: np.ndarray, w: np.ndarray, stride: tuple[int, int], padding: tuple[int, int]) -> np.ndarray:
+    """y[n, f, oh, ow] = Σ_c Σ_kh Σ_kw x_pad[n, c, oh·sh + kh, ow·sw + kw] · w[f, c, kh, kw]"""
+    (H, W), (KH, KW) = x.shape[2:], w.shape[2:]
+    (sh, sw), (ph, pw) = stride, padding
+    out = ((H + 2 * ph - KH) // sh + 1, (W + 2 * pw - KW) // sw + 1)
+    return _conv(x, w, tuple(stride), tuple(padding), (1, 1), out)
+
+
+def conv2d_backward_input(
+    dy: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...], stride: tuple[int, int], padding: tuple[int, int]
+) -> np.ndarray:
+    """dx[n, c, h, w] = Σ_f Σ_kh Σ_kw dy_dil_pad[n, f, h + kh, w + kw] · w[f, c, KH−1−kh, KW−1−kw]
+
+    From y's formula, pixel h of x met filter row kh in output row oh = (h + ph − kh)/sh (when
+    that is a whole in-range number). Insert sh−1 zeros between the rows of dy (dilation), pad
+    by KH−1−ph, flip the filter, and this is a stride-1 convolution with C and F swapped.
+    """
+    KH, KW = w.shape[2:]
+    ph, pw = padding
+    w_flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))  # (C, F, KH, KW)
+    return _conv(dy, w_flipped, (1, 1), (KH - 1 - ph, KW - 1 - pw), tuple(stride), tuple(x_shape[2:]))
+
+
+def conv2d_backward_weight(
+    dy: np.ndarray, x: np.ndarray, w_shape: tuple[int, ...], stride: tuple[int, int], padding: tuple[int, int]
+) -> np.ndarray:
+    """dw[f, c, kh, kw] = Σ_n Σ_oh Σ_ow dy[n, f, oh, ow] · x_pad[n, c, oh·sh + kh, ow·sw + kw]
+
+    On the canvas that is dw[f, k] = Σ_n Σ_l dy_canvas_n[f, l] · canvas_n[koff[k] + l]: a dot
+    product of two rows for every (filter, tap) pair. Each task sums its images into its own
+    dw; the partial sums are added at the end. (The garbage columns meet dy's zeros there: an
+    infinite pixel of x that only a garbage column reads turns its dw entries into NaN, where
+    the reference keeps them finite; with an infinite input the forward is not finite anyway.)
+    """
+    N, F, OH, OW = dy.shape
+    C, KH, KW = w_shape[1:]
+    place, wq, koff = _canvas(x.shape[1:], (KH, KW), tuple(stride), (OH, OW), tuple(padding))
+    tasks = _tasks(N)
+    dw_parts = np.zeros((len(tasks), F * koff.size), dtype=dy.dtype)
+    if N * OH * OW > 0:
+        args = (dy, x, koff, place, wq)
+        zero = dy.dtype.type(0)
+        run_tasks(_weight_grad_images, [(*args, images, zero, dw_parts[i]) for i, images in enumerate(tasks)])
+    return dw_parts.sum(axis=0).reshape(w_shape)
