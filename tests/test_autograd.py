@@ -279,3 +279,38 @@ def test_mixing_devices_is_refused_with_advice(monkeypatch):
     monkeypatch.setattr(type(b), "device", property(lambda t: "cuda" if t is b else "cpu"))
     with pytest.raises(RuntimeError, match="Add: expected all tensors on one device"):
         a + b
+
+
+# ---- gradient arrays are never shared between tensors (a leaf may keep the array backward made) ----
+
+
+def test_two_leaves_fed_the_same_gradient_array_do_not_share_it():
+    a, b = tge.ones(3, requires_grad=True), tge.ones(3, requires_grad=True)
+    (a + b).sum().backward()  # Add hands one array to both inputs
+    a.grad.array += 10
+    assert b.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_a_broadcast_gradient_becomes_a_private_writable_array():
+    w = tge.ones(2, 3, requires_grad=True)
+    w.sum().backward()  # Sum's backward returns a read-only broadcast view
+    assert w.grad.array.flags.writeable
+    w.grad.zero_()
+    assert w.grad.tolist() == [[0.0] * 3] * 2
+
+
+def test_a_gradient_passed_to_backward_is_never_aliased():
+    g = np.ones(3, dtype=np.float32)
+    x = tge.ones(3, requires_grad=True)
+    x.backward(g)
+    x.grad.array += 1
+    assert g.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_a_retained_grad_and_a_leaf_grad_are_separate_arrays():
+    x = tge.ones(3, requires_grad=True)
+    y = x + 0.0
+    y.retain_grad()
+    y.sum().backward()  # Add hands y's gradient straight on to x
+    x.grad.array *= 5
+    assert y.grad.tolist() == [1.0, 1.0, 1.0]

@@ -192,12 +192,14 @@ def backward(root: Tensor, dy: Any, retain_graph: bool = False) -> None:
     and gradients arriving at one Tensor along several paths are summed.
     """
     grads: dict[int, Any] = {id(root): dy}
+    kept: set[int] = set()  # arrays that a tensor now keeps as its .grad: another tensor must copy them
     for t in reversed(_topological_order(root)):
         g = grads.pop(id(t), None)
         if g is None:
             continue
         if t._ctx is None or t._retains_grad:
-            t._accumulate_grad(g)
+            t._accumulate_grad(g, shared=id(g) in kept)
+            kept.add(id(g))
         ctx = t._ctx
         if ctx is None:
             continue

@@ -261,7 +261,7 @@ class Tensor(TensorOps, TensorInPlace):
                 )
             dy = array_module(self.device).ones(self.array.shape, dtype=self.dtype)
         else:
-            dy = as_array(gradient, dtype=self.dtype, device=self.device)
+            dy = as_array(gradient, dtype=self.dtype, device=self.device).copy()  # never alias the caller's array
             if dy.shape != self.array.shape:
                 raise RuntimeError(f"backward(): gradient has shape {tuple(dy.shape)} but the tensor has {self.shape}")
         autograd.backward(self, dy, retain_graph=retain_graph)
@@ -270,10 +270,13 @@ class Tensor(TensorOps, TensorInPlace):
         """Keep ``.grad`` on this non-leaf tensor too (leaves always keep theirs)."""
         self._retains_grad = True
 
-    def _accumulate_grad(self, g: Any) -> None:
-        """grad += g (the first time: a private copy, so no two tensors share a gradient array)."""
+    def _accumulate_grad(self, g: Any, shared: bool = False) -> None:
+        """grad += g. The first time, ``g`` itself becomes the gradient, unless it may be shared: another
+        tensor keeps it already (``a + b`` hands the same array to both), or it is a view of some other
+        array (a broadcast, a transpose); then a private copy, so that ``grad +=`` changes no one else's.
+        """
         if self.grad is None:
-            self.grad = Tensor._wrap(g.copy())
+            self.grad = Tensor._wrap(g.copy() if shared or g.base is not None else g)
         else:
             self.grad.array += g
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinygrad_edu as tge
-from tests.strategies import MAX_SIDE, tensors
+from tests.strategies import MAX_SIDE, arrays, tensors
 
 side = st.integers(1, MAX_SIDE)
 
@@ -129,3 +129,30 @@ def test_0d_operands_are_refused():
         tge.tensor(2.0) @ tge.ones(3)
     with pytest.raises(ValueError, match="at least 1 dim"):
         tge.ones(3).matmul(tge.tensor(2.0))
+
+
+# ---- Linear: y = x Wᵀ + b as one op -----------------------------------------------------------------
+
+
+@given(data=st.data())
+def test_linear_backward_matches_gradcheck(data):
+    from tinygrad_edu.ops.matmul import Linear
+
+    lead = data.draw(st.lists(st.integers(1, 3), min_size=0, max_size=2).map(tuple))
+    n_in, n_out = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    x = tge.tensor(data.draw(arrays(lead + (n_in,))), requires_grad=True)
+    w = tge.tensor(data.draw(arrays((n_out, n_in))), requires_grad=True)
+    b = tge.tensor(data.draw(arrays((n_out,))), requires_grad=True)
+    assert tge.gradcheck(lambda x, w, b: Linear.apply(x, w, b), [x, w, b])
+    assert tge.gradcheck(lambda x, w: Linear.apply(x, w, None), [x, w])
+
+
+def test_linear_weight_gradient_is_dy_transposed_times_x():
+    from tinygrad_edu.ops.matmul import Linear
+
+    x = tge.tensor(np.arange(6.0).reshape(3, 2))
+    w = tge.tensor(np.ones((4, 2)), requires_grad=True)
+    dy = np.arange(12.0).reshape(3, 4)
+    Linear.apply(x, w, None).backward(dy)
+    np.testing.assert_array_equal(w.grad.numpy(), dy.T @ x.numpy())
+    assert w.grad.array.flags.c_contiguous  # laid out like W: no copy before the optimizer reads it

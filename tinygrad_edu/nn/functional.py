@@ -26,6 +26,7 @@ from ..ops.loss import (
     mse_loss,
     nll_loss,
 )
+from ..ops.matmul import Linear
 from ..ops.norm import BatchNorm, LayerNorm
 from ..random import generator
 from ..tensor import Tensor
@@ -86,7 +87,7 @@ def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x Wᵀ + b, with W of shape (out_features, in_features), as PyTorch stores it.
 
-    The gradients come from matmul's backward: dx = dy W, dW = dyᵀ x, db = Σ dy over the batch.
+    One op (ops.matmul.Linear): dx = dy W, dW = dyᵀ x, db = Σ dy over the batch.
     """
     if weight.ndim != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
@@ -96,8 +97,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"in_features={weight.shape[1]} to out_features={weight.shape[0]}, so the input's last dim must be "
             f"{weight.shape[1]}"
         )
-    y = input @ weight.T
-    return y if bias is None else y + bias
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(
+            f"linear: bias must have shape ({weight.shape[0]},) to match weight {weight.shape}, got {bias.shape}"
+        )
+    return Linear.apply(input, weight, bias)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:

@@ -99,3 +99,38 @@ class MatMul(Function):
                 dy = unbroadcast(batched_matmul(_mT(x2), dz), y2.shape)
             dy = dy.reshape(y_shape)
         return dx, dy
+
+
+class Linear(Function):
+    """y = x Wᵀ + b   for x (..., in), W (out, in) as PyTorch stores it, b (out,)
+
+        dx = dy W              (..., out) @ (out, in)
+        dW = dyᵀ x             summed over every leading axis: (out, N) @ (N, in), N = all rows of x
+        db = Σ dy              over the leading axes
+
+    The same algebra as MatMul's (a Linear layer is x @ Wᵀ + b), in one node: the leading axes of
+    x are folded into one batch of rows, so each gradient is a single 2-D product, and dW comes
+    out laid out like W.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        _check(x, w.T)
+        k = kernels.for_device(device_of(x), "linear")
+        rows = x.reshape(-1, x.shape[-1])  # (N, in)
+        y = k.matmul(rows, w.T)
+        if b is not None:
+            y += b
+        ctx.save_for_backward(rows, w)
+        ctx.x_shape = x.shape
+        return y.reshape(*x.shape[:-1], w.shape[0])
+
+    @staticmethod
+    def backward(ctx, dy):
+        rows, w = ctx.saved_tensors
+        k = kernels.for_device(device_of(dy), "linear")
+        dy_rows = dy.reshape(-1, w.shape[0])  # (N, out)
+        dx = k.matmul(dy_rows, w).reshape(ctx.x_shape) if ctx.needs_input_grad[0] else None
+        dw = k.matmul(dy_rows.T, rows) if ctx.needs_input_grad[1] else None
+        db = dy_rows.sum(axis=0) if ctx.needs_input_grad[2] else None
+        return dx, dw, db
