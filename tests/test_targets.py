@@ -1,9 +1,8 @@
 """The training targets of issue 3, each with the recipe the issue names.
 
 A test set of 360 digits moves by 0.28 % per image, and one split differs from the next by about
-±1 %, so the MLP target is checked on the mean over three seeds (its mean over ten seeds, measured
-for the issue note, is in the README). The CNN, the binary classifier and the regression are
-checked on one seed.
+±1 %, so the digits targets are checked on the mean over three seeds (the means over more seeds are in
+the README). The binary classifier and the regression are checked on one seed.
 """
 
 from __future__ import annotations
@@ -38,7 +37,9 @@ def test_mlp_64_128_10_on_digits_reaches_97_percent():
 
 def test_small_cnn_on_digits_reaches_98_percent():
     with tge.kernels.use("numba" if "numba" in tge.kernels.available() else "numpy"):
-        assert _test_accuracy("lenet", seed=0) >= 0.98
+        accuracies = [_test_accuracy("lenet", seed) for seed in (0, 1, 2)]
+    assert np.mean(accuracies) >= 0.98, accuracies
+    assert min(accuracies) >= 0.97, accuracies
 
 
 def test_the_seed_binary_classifier_on_breast_cancer_reaches_95_percent():
