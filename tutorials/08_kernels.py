@@ -233,7 +233,7 @@ pool_ms = prof.ops["MaxPool2d"].ms + prof.ops["MaxPool2dBackward"].ms
 print(f"ops: {op_ms:.1f} ms in all, of which kernels {kernel_ms / op_ms:.0%}")
 print(f"convolution (forward and backward) {conv_ms / op_ms:.0%}, max-pooling {pool_ms / op_ms:.0%}, "
       f"everything else {1 - (conv_ms + pool_ms) / op_ms:.0%}")  # fmt: skip
-assert {"Conv2d", "Conv2dBackward", "MaxPool2d", "MatMul"} <= set(prof.ops)
+assert {"Conv2d", "Conv2dBackward", "MaxPool2d", "Linear", "LinearBackward"} <= set(prof.ops)
 assert prof.ops["Conv2d"].calls == 2 * 3 and prof.kernels["numpy.conv2d_forward"].calls == 2 * 3
 assert prof.kernels["numpy.conv2d_backward_weight"].calls == 2 * 3
 assert prof.kernels["numpy.conv2d_backward_input"].calls == 1 * 3  # conv1's input is the image: no dx
