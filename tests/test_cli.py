@@ -125,3 +125,22 @@ def test_the_installed_command_runs_and_fails_without_a_traceback(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "tinygrad_edu.cli", "evaluate", str(tmp_path / "nope.npz")],
                          capture_output=True, text=True)  # fmt: skip
     assert bad.returncode == 1 and "Traceback" not in bad.stderr and "does not exist" in bad.stderr
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion_mnist", "cifar10"])
+def test_train_reads_the_real_file_formats(dataset, tmp_path, capsys):
+    from tests.datasets.helpers import cifar_arrays, cifar_bytes, write, write_mnist
+
+    if dataset == "cifar10":
+        for k, name in enumerate([f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]):
+            write(tmp_path / "cifar-10-batches-bin" / name, cifar_bytes(*cifar_arrays(20, seed=k)))
+    else:
+        raw = tmp_path / {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}[dataset] / "raw"
+        write_mnist(raw, "train", 100, gz=True)
+        write_mnist(raw, "t10k", 20, gz=False, seed=1)
+    args = ["train", "--dataset", dataset, "--root", str(tmp_path), "--model", "lenet", "--epochs", "1"]
+    assert cli.main([*args, "--out", str(tmp_path / "run"), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    shape, params = ("(3, 32, 32)", "62,006") if dataset == "cifar10" else ("(1, 28, 28)", "61,706")
+    assert f"input {shape}" in out and f"lenet ({params} parameters)" in out and "test: loss" in out  # LeNet-5
+    assert (tmp_path / "run" / "checkpoint.npz").is_file()
