@@ -18,6 +18,7 @@ stack, not recursion, so a chain of 100,000 operations works.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -200,6 +201,8 @@ def backward(root: Tensor, dy: Any, retain_graph: bool = False) -> None:
         if t._ctx is None or t._retains_grad:
             t._accumulate_grad(g, shared=id(g) in kept)
             kept.add(id(g))
+            for hook in list(t.__dict__.get("_post_accumulate_grad_hooks", {}).values()):
+                hook(t)  # Tensor.register_post_accumulate_grad_hook: e.g. DDP starts a bucket's all-reduce
         ctx = t._ctx
         if ctx is None:
             continue
@@ -225,3 +228,49 @@ def backward(root: Tensor, dy: Any, retain_graph: bool = False) -> None:
         if not retain_graph:
             ctx.saved_tensors = ()
             ctx.freed = True
+    _run_queued_callbacks()
+
+
+# ---------------------------------------------------------------------------------------------
+# Hooks: code that runs at a given moment of the backward walk
+# ---------------------------------------------------------------------------------------------
+
+_callbacks = threading.local()
+
+
+def queue_callback(fn: Callable[[], None]) -> None:
+    """Run ``fn()`` once, when the backward walk now under way (in this thread) has finished.
+
+    PyTorch's engine has the same (``Variable._execution_engine.queue_callback``); DistributedDataParallel uses
+    it to wait for its gradient all-reduces after the last gradient has arrived.
+    """
+    if not hasattr(_callbacks, "queue"):
+        _callbacks.queue = []
+    _callbacks.queue.append(fn)
+
+
+def _run_queued_callbacks() -> None:
+    queue = getattr(_callbacks, "queue", None)
+    while queue:
+        queue.pop(0)()
+
+
+class RemovableHandle:
+    """What registering a hook returns: ``handle.remove()`` unregisters it (PyTorch's ``RemovableHandle``)."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict[int, Any]) -> None:
+        self._hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        """Unregister the hook (a second call does nothing)."""
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()

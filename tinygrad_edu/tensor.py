@@ -270,6 +270,18 @@ class Tensor(TensorOps, TensorInPlace):
         """Keep ``.grad`` on this non-leaf tensor too (leaves always keep theirs)."""
         self._retains_grad = True
 
+    def register_post_accumulate_grad_hook(self, hook: Any) -> autograd.RemovableHandle:
+        """Call ``hook(self)`` each time backward has accumulated a gradient into this leaf's ``.grad``.
+
+        (PyTorch's name and behaviour; DistributedDataParallel uses it to learn which gradients are ready.)
+        """
+        if self._ctx is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        hooks = self.__dict__.setdefault("_post_accumulate_grad_hooks", {})
+        handle = autograd.RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
     def _accumulate_grad(self, g: Any, shared: bool = False) -> None:
         """grad += g. The first time, ``g`` itself becomes the gradient, unless it may be shared: another
         tensor keeps it already (``a + b`` hands the same array to both), or it is a view of some other

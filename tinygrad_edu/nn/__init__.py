@@ -25,6 +25,8 @@ from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parameter import Parameter
 
+from . import parallel  # noqa: E402,I001 (after the layers: DistributedDataParallel subclasses Module)
+
 __all__ = [
     "AvgPool2d",
     "BCELoss",

@@ -1,0 +1,5 @@
+"""Training one model in several processes: ``nn.parallel.DistributedDataParallel`` (data parallelism over MPI)."""
+
+from .distributed import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]
