@@ -225,22 +225,24 @@ def _raise_if_a_rank_failed(g: _Group) -> None:
         raise RankFailed(message)
 
 
-def _wait(request: Any, what: str) -> None:
-    """Poll a non-blocking MPI request until it completes, a rank fails, or the timeout passes."""
+def _wait(request: Any, what: str, status: Any = None) -> None:
+    """Poll a non-blocking MPI request until it completes, a rank fails, or the timeout passes.
+
+    It spins for the first few milliseconds (a message between processes on one machine takes microseconds,
+    and a sleep would cost more than the message), then sleeps between polls so a long wait leaves the core free.
+    """
     g = _require(what)
     start = time.monotonic()
-    spins = 0
-    while not request.Test():
-        _raise_if_a_rank_failed(g)
+    while not request.Test(status):
         waited = time.monotonic() - start
-        if waited > g.timeout_s:
-            raise DistributedTimeout(
-                f"{what} on rank {g.rank} waited {waited:.0f} s (the group's timeout) for the other ranks; "
-                "one of them never arrived (it hangs, or it skipped this collective)"
-            )
-        spins += 1
-        if spins > 200:  # short collectives finish while spinning; long waits should not burn a core
-            time.sleep(0.0005)
+        if waited > 0.005:
+            _raise_if_a_rank_failed(g)
+            if waited > g.timeout_s:
+                raise DistributedTimeout(
+                    f"{what} on rank {g.rank} waited {waited:.0f} s (the group's timeout) for the other ranks; "
+                    "one of them never arrived (it hangs, or it skipped this collective)"
+                )
+            time.sleep(min(0.001, waited / 100))
 
 
 # ---- collectives on Tensors ----------------------------------------------------------------------------
@@ -396,13 +398,7 @@ def recv(tensor: Any, src: int | None = None, group: Any = None, tag: int = 0) -
         _check_rank(src, g, "recv")
     x = np.empty_like(_host_array(tensor, "recv"))
     status = MPI.Status()
-    request = g.comm.Irecv(x, source=source, tag=tag)
-    start = time.monotonic()
-    while not request.Test(status):
-        _raise_if_a_rank_failed(g)
-        if time.monotonic() - start > g.timeout_s:
-            raise DistributedTimeout(f"recv on rank {g.rank} waited past the group's timeout for rank {src}")
-        time.sleep(0.0002)
+    _wait(g.comm.Irecv(x, source=source, tag=tag), "recv", status)
     _write_back(tensor, x)
     return status.Get_source()
 

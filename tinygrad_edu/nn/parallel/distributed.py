@@ -36,6 +36,7 @@ How it works here, as in PyTorch:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -151,6 +152,7 @@ class DistributedDataParallel(Module):
         self._sync_this_backward = False
         self._callback_queued = False
         self._next_bucket = 0  # the first bucket whose all-reduce has not started in this backward
+        self.comm_seconds = 0.0  # time spent flattening, all-reducing and writing back gradients (for the bench)
 
     @property
     def bucket_sizes(self) -> list[int]:
@@ -189,10 +191,13 @@ class DistributedDataParallel(Module):
             bucket = self._buckets[self._next_bucket]
             if len(bucket.ready) < len(bucket.params):
                 break
+            started = time.perf_counter()
             bucket.start()
+            self.comm_seconds += time.perf_counter() - started
             self._next_bucket += 1
 
     def _finish_backward(self) -> None:
+        started = time.perf_counter()
         self._callback_queued = False
         self._sync_this_backward = False
         for bucket in self._buckets[self._next_bucket :]:
@@ -207,3 +212,4 @@ class DistributedDataParallel(Module):
         self._next_bucket = 0
         for bucket in self._buckets:
             bucket.finish(self.world_size)
+        self.comm_seconds += time.perf_counter() - started

@@ -1,0 +1,181 @@
+"""Data parallelism on this machine: epochs of the seed MLP and LeNet on 1 and 2 processes, and what the α–β
+cost model says they would become on 8 and 64.
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/distributed_bench.py [--out bench_out]
+
+It launches itself under ``mpiexec -n 1`` and ``mpiexec -n 2`` (each process on one thread: OPENBLAS_NUM_THREADS=1,
+NumPy kernels), so the two runs use one and two of this machine's cores. Each process trains on its 1/p of a
+fixed global batch (the seed recipes: MLP 1000-500-10, Adam, batch 128; LeNet-5 on 3×32×32, SGD momentum 0.9,
+batch 100), through DistributedDataParallel, whose ``comm_seconds`` counts the time spent in the gradient
+all-reduce. With two processes it also times one-way messages of 8 B … 8 MB (ping-pong) and fits α (latency)
+and β (seconds per byte); the projection to p processes is
+
+    step(p) = compute(1)/p + 2(p − 1)·α + 2(p − 1)/p · n·β          (n: the gradient bytes)
+
+which assumes compute scales perfectly and the same α, β: on one machine the messages go through shared memory;
+across machines α and β are those of the network, larger.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+EPOCH = {"mlp": (128, 20), "lenet": (100, 6)}  # global batch, steps per epoch
+SIZES = [8, 1024, 64 * 1024, 1024**2, 8 * 1024**2]
+
+
+def _ping_pong(dist: object, tge: object, repeats: int = 20) -> list[tuple[int, float]]:
+    """One-way time of a message of each size between ranks 0 and 1 (half the round trip, best of repeats)."""
+    rank = dist.get_rank()
+    found = []
+    for nbytes in SIZES:
+        x = tge.zeros(nbytes // 4)
+        best = float("inf")
+        for _ in range(repeats):
+            dist.barrier()
+            start = time.perf_counter()
+            if rank == 0:
+                dist.send(x, dst=1)
+                dist.recv(x, src=1)
+            elif rank == 1:
+                dist.recv(x, src=0)
+                dist.send(x, dst=0)
+            best = min(best, (time.perf_counter() - start) / 2)
+        found.append((nbytes, best))
+    return found
+
+
+def _epoch(model_name: str, dist: object, tge: object) -> dict[str, float]:
+    """Seconds of one epoch (median of 3) and of its all-reduce, on this rank's share of each batch."""
+    import tinygrad_edu.nn.functional as F
+    from tinygrad_edu import nn, optim
+    from tinygrad_edu.models import MLP, LeNet
+
+    rank, world = dist.get_rank(), dist.get_world_size()
+    batch, steps = EPOCH[model_name]
+    tge.manual_seed(0)
+    model = MLP(1000, (500,), 10) if model_name == "mlp" else LeNet(3, 10, 32)
+    ddp = nn.parallel.DistributedDataParallel(model)
+    opt = optim.Adam(ddp.parameters(), lr=1e-3) if model_name == "mlp" else optim.SGD(ddp.parameters(), 0.01, 0.9)
+    shape = (1000,) if model_name == "mlp" else (3, 32, 32)
+    rng = np.random.default_rng(rank)
+    local = batch // world
+    x = tge.tensor(rng.normal(size=(local, *shape)).astype(np.float32))
+    y = tge.tensor(rng.integers(0, 10, size=local))
+
+    def step() -> None:
+        loss = F.cross_entropy(ddp(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    step()
+    step()  # warm-up
+    epochs, comms = [], []
+    for _ in range(3):
+        dist.barrier()
+        ddp.comm_seconds = 0.0
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        epochs.append(time.perf_counter() - start)
+        comms.append(ddp.comm_seconds)
+    grad_bytes = sum(p.array.nbytes for p in model.parameters())
+    alone = []  # the same all-reduce with both ranks arriving together: the transfer, without waiting for the other
+    for _ in range(10):
+        flat = tge.zeros(grad_bytes // 4)
+        dist.barrier()
+        start = time.perf_counter()
+        dist.all_reduce(flat)
+        alone.append(time.perf_counter() - start)
+    return {"epoch_s": float(np.median(epochs)), "comm_s": float(np.median(comms)), "steps": steps,
+            "grad_bytes": grad_bytes, "allreduce_alone_s": float(np.median(alone))}  # fmt: skip
+
+
+def worker(out: Path) -> None:
+    """What each rank runs under mpiexec: the timings, written by rank 0 as JSON."""
+    import tinygrad_edu as tge
+    import tinygrad_edu.distributed as dist
+
+    dist.init_process_group("mpi")
+    result = {"world": dist.get_world_size()}
+    if dist.get_world_size() >= 2:
+        result["ping_pong"] = _ping_pong(dist, tge)
+    for name in EPOCH:
+        result[name] = _epoch(name, dist, tge)
+    if dist.get_rank() == 0:
+        out.write_text(json.dumps(result, indent=1))
+    dist.destroy_process_group()
+
+
+def _launch(processes: int, out: Path) -> dict:
+    mpiexec = Path(sys.executable).with_name("mpiexec")
+    command = str(mpiexec) if mpiexec.exists() else shutil.which("mpiexec")
+    if command is None:
+        sys.exit("no mpiexec: pip install mpi4py mpich")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
+    subprocess.run([command, "-n", str(processes), sys.executable, __file__, "--worker", str(out)], env=env,
+                   check=True)  # fmt: skip
+    return json.loads(out.read_text())
+
+
+def main() -> None:
+    """Run 1 and 2 processes, print the measured table and the α–β projections."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("bench_out"))
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker)
+        return
+    from tinygrad_edu.distributed.cost_model import fit_alpha_beta, ring_allreduce_seconds
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    runs = {p: _launch(p, args.out / f"distributed_p{p}.json") for p in (1, 2)}
+    sizes, seconds = zip(*runs[2]["ping_pong"])
+    alpha, beta = fit_alpha_beta(sizes, seconds)
+    try:
+        import llvmlite.binding as llvm
+
+        cpu = llvm.get_host_cpu_name()
+    except ImportError:
+        cpu = "unknown"
+    print(f"\nmachine: {os.cpu_count()} cores, LLVM CPU {cpu}; each process on 1 thread, NumPy kernels")
+    print(
+        "one-way message time (ping-pong / 2): " + ", ".join(f"{n} B {t * 1e6:.1f} us" for n, t in zip(sizes, seconds))
+    )
+    print(f"alpha-beta fit: alpha = {alpha * 1e6:.2f} us latency, beta = {beta * 1e9:.3f} ns/byte "
+          f"({1 / beta / 1e9 if beta else float('inf'):.1f} GB/s)\n")  # fmt: skip
+    print(f"{'model':<6} {'p':>3} {'epoch ms':>10} {'all-reduce ms':>14} {'compute ms':>11} {'speed-up':>9}  source")
+    for name in EPOCH:
+        one = runs[1][name]
+        for p in (1, 2):
+            r = runs[p][name]
+            compute = r["epoch_s"] - r["comm_s"]
+            print(f"{name:<6} {p:>3} {r['epoch_s'] * 1e3:>10.1f} {r['comm_s'] * 1e3:>14.1f} "
+                  f"{compute * 1e3:>11.1f} {one['epoch_s'] / r['epoch_s']:>9.2f}  measured")  # fmt: skip
+        compute_1 = one["epoch_s"] - one["comm_s"]
+        for p in (8, 64):
+            comm = one["steps"] * ring_allreduce_seconds(p, one["grad_bytes"], alpha, beta)
+            total = compute_1 / p + comm
+            print(f"{name:<6} {p:>3} {total * 1e3:>10.1f} {comm * 1e3:>14.1f} {compute_1 / p * 1e3:>11.1f} "
+                  f"{one['epoch_s'] / total:>9.2f}  alpha-beta model")  # fmt: skip
+    print("\nall-reduce ms = time in DDP's gradient all-reduce per epoch, waiting for the slower rank included;")
+    for name in EPOCH:
+        r = runs[2][name]
+        print(f"{name}: {r['grad_bytes']:,} gradient bytes per step; one all-reduce of them alone, both ranks "
+              f"ready, takes {r['allreduce_alone_s'] * 1e3:.2f} ms on 2 processes "
+              f"(model: {ring_allreduce_seconds(2, r['grad_bytes'], alpha, beta) * 1e3:.2f} ms)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
