@@ -14,7 +14,6 @@ import pytest
 
 pytest.importorskip("numba")
 import llvmlite.binding as ll  # noqa: E402
-
 from tinygrad_edu.kernels import numba_compile  # noqa: E402
 
 
