@@ -23,6 +23,7 @@ import numpy as np
 
 from . import kernels
 from .datasets import DatasetError
+from .kernels.numba_compile import announce as announce_numba_compile
 from .models import MODEL_NAMES
 from .tasks import DATASETS
 from .trainer import OPTIMIZERS, SCHEDULERS, Config, Run, load_model, scores
@@ -121,6 +122,8 @@ def cmd_train(args: argparse.Namespace) -> int:
           f"{task.num_classes} classes, input {task.input_shape}")  # fmt: skip
     print(f"{c.model} ({n_params:,} parameters), {c.optimizer} lr {c.lr:g}, batch {c.batch_size}, "
           f"{c.epochs} epochs, seed {c.seed}, kernels {kernel_name} on {args.device}")  # fmt: skip
+    if kernel_name == "numba":  # one line before the progress bar when the kernels compile first
+        announce_numba_compile(("matmul",) if c.model == "mlp" else None)
     try:
         for row in run.epochs(progress=not args.no_progress):
             print(f"epoch {row['epoch']:>3}/{c.epochs}  train loss {row['train_loss']:.4f} acc {row['train_acc']:.4f}"

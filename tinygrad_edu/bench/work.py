@@ -25,7 +25,7 @@ from ..models import MLP, LeNet
 from ..random import manual_seed
 from .timing import device_of_line
 
-SECTIONS = ("matmul", "conv", "train")
+SECTIONS = ("matmul", "conv", "train", "load")  # load: threads under load (load.py)
 
 
 @dataclass(frozen=True)
@@ -70,13 +70,13 @@ class Settings:
     repeat: int = 5
     min_sample_s: float = 0.05
     sections: Sequence[str] = SECTIONS
-    threads: int | None = None  # None: as many as NumPy's BLAS uses
+    threads: Sequence[int] | None = None  # the thread counts; None: NumPy's BLAS count, then 1
     gpu_matmul_sizes: Sequence[int] = (4096,)  # GPU lines only (the issue's cuBLAS target)
     gpu_train_cases: Sequence[TrainCase] = (TrainCase("lenet", 256),)  # when a GPU line runs (cupy vs numba)
 
     @classmethod
     def quick(cls) -> Settings:
-        """Under a minute on 2 cores: matmul to 512, the LeNet convs, both training steps, 3 repeats."""
+        """About two minutes on 2 cores: matmul to 512, the LeNet convs, both steps, 3 repeats, two thread counts."""
         return cls(matmul_sizes=(128, 256, 512), conv_cases=LENET_CONVS, repeat=3, min_sample_s=0.02)
 
 
