@@ -50,6 +50,10 @@ class Adam(Optimizer):
         )
         super().__init__(params, defaults)
 
+    def required_state(self, group: dict[str, Any]) -> tuple[str, ...]:
+        """step, m and v (and v_max with amsgrad), under PyTorch's names."""
+        return ("step", "exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+
     def update(self, theta: Any, g: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         """One Adam step on one parameter, line for line the equations above."""
         xp = xp_of(theta)
