@@ -110,10 +110,7 @@ RULES: dict[str, Callable[[Any], None]] = {
     "tolerance_grad": _at_least_zero("tolerance_grad", "Invalid tolerance_grad value", "it must be ≥ 0"),
     "tolerance_change": _at_least_zero("tolerance_change", "Invalid tolerance_change value", "it must be ≥ 0"),
     "dampening": _number("dampening"),
-    **{
-        name: _flag(name)
-        for name in ("amsgrad", "maximize", "nesterov", "centered", "decoupled_weight_decay", "foreach")
-    },
+    **{name: _flag(name) for name in ("amsgrad", "maximize", "nesterov", "centered", "decoupled_weight_decay")},
 }
 
 
