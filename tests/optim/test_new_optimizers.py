@@ -263,9 +263,10 @@ def test_lbfgs_trajectory_equals_pytorch(torch_in, kwargs, dtype):
     opt = optim.LBFGS(params, **kwargs)
     tparams = [torch.tensor(p.copy(), requires_grad=True) for p in split(problem.theta0)]
     topt = torch.optim.LBFGS(tparams, **kwargs)
+    ours_closure = lambda: closure(problem, params, tge.tensor, lambda q: q.numpy())  # noqa: E731
+    theirs_closure = lambda: closure(problem, tparams, torch.tensor, lambda q: q.detach().numpy())  # noqa: E731
     for k in range(steps):
-        loss = opt.step(lambda: closure(problem, params, tge.tensor, lambda p: p.numpy()))
-        tloss = topt.step(lambda: closure(problem, tparams, torch.tensor, lambda p: p.detach().numpy()))
+        loss, tloss = opt.step(ours_closure), topt.step(theirs_closure)
         assert loss == pytest.approx(tloss, rel=1e-6 if dtype == np.float32 else 1e-12)
         tol = dict(rtol=2e-5, atol=2e-5) if dtype == np.float32 else tolerance(dtype)
         np.testing.assert_allclose(flat(params), flat([p.detach() for p in tparams]), **tol, err_msg=f"step {k}")

@@ -149,7 +149,7 @@ def state_problems(index: int, saved: Any, shape: tuple[int, ...], required: tup
         return [f"state[{index}] is a {type(saved).__name__}, not a dict of named entries"]
     if not saved:
         return []
-    problems = [f"state[{index}] has no {name!r}" for name in required if name not in saved]
+    problems = [f"state[{index}] has no {name!r}" for name in required if saved.get(name) is None]
     for name, value in saved.items():
         if name == "step":
             problem = _step_problem(value)
