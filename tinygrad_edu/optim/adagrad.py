@@ -43,6 +43,10 @@ class Adagrad(Optimizer):
         )
         super().__init__(params, defaults)
 
+    def required_state(self, group: dict[str, Any]) -> tuple[str, ...]:
+        """step and the sum s of squared gradients, under PyTorch's names."""
+        return ("step", "sum")
+
     def update(self, theta: Any, g: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         """One Adagrad step on one parameter, as the equations above."""
         xp = xp_of(theta)

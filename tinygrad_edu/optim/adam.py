@@ -46,9 +46,18 @@ class Adam(Optimizer):
         maximize: bool = False,
     ) -> None:
         defaults = dict(
-            lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize
+            lr=lr,
+            betas=tuple(betas) if isinstance(betas, list) else betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
         )
         super().__init__(params, defaults)
+
+    def required_state(self, group: dict[str, Any]) -> tuple[str, ...]:
+        """step, m and v (and v_max with amsgrad), under PyTorch's names."""
+        return ("step", "exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
 
     def update(self, theta: Any, g: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         """One Adam step on one parameter, line for line the equations above."""

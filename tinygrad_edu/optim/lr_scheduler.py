@@ -22,46 +22,29 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .lr_base import LRScheduler, _as_python, finite
+from .lr_compose import ChainedScheduler, SequentialLR
+from .lr_cyclic import CyclicLR, OneCycleLR
+from .lr_schedules import ConstantLR, CosineAnnealingWarmRestarts, LambdaLR, LinearLR, MultiplicativeLR, MultiStepLR
 from .optimizer import Optimizer
 
-
-class LRScheduler:
-    """Base class: keeps ``last_epoch`` (t), ``base_lrs`` (η_0 per group) and sets ``group["lr"]`` each step."""
-
-    def __init__(self, optimizer: Optimizer) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(
-                f"{type(self).__name__} needs an optimizer (e.g. optim.SGD), got {type(optimizer).__name__}"
-            )
-        self.optimizer = optimizer
-        for group in optimizer.param_groups:
-            group.setdefault("initial_lr", group["lr"])
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = -1
-        self.step()  # epoch 0: the lrs stay at η_0
-
-    def get_lr(self) -> list[float]:
-        """The lr of each group for epoch ``self.last_epoch``, from the current ``group["lr"]``."""
-        return [group["lr"] for group in self.optimizer.param_groups]
-
-    def step(self) -> None:
-        """Advance one epoch (t ← t + 1) and write the new lr into every param group."""
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self) -> list[float]:
-        """The lr of each param group as set by the last ``step()``."""
-        return list(self._last_lr)
-
-    def state_dict(self) -> dict[str, Any]:
-        """Everything but the optimizer (epoch, base lrs, settings), to save with a checkpoint."""
-        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore a ``state_dict()`` (the optimizer's own state is loaded separately)."""
-        self.__dict__.update(_as_python(state_dict))
+__all__ = [
+    "ChainedScheduler",
+    "ConstantLR",
+    "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
+    "ExponentialLR",
+    "LRScheduler",
+    "LambdaLR",
+    "LinearLR",
+    "MultiStepLR",
+    "MultiplicativeLR",
+    "OneCycleLR",
+    "ReduceLROnPlateau",
+    "SequentialLR",
+    "StepLR",
+]
 
 
 class StepLR(LRScheduler):
@@ -71,11 +54,14 @@ class StepLR(LRScheduler):
     step_size, else η_t = η_{t−1}.
     """
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        if int(step_size) != step_size or step_size < 1:
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
+        if isinstance(step_size, bool) or int(step_size) != step_size or step_size < 1:
             raise ValueError(f"step_size={step_size}: it is a number of epochs and must be a positive integer")
-        self.step_size, self.gamma = int(step_size), gamma
-        super().__init__(optimizer)
+        self.step_size, self.gamma = int(step_size), finite("gamma", gamma)
+        super().__init__(optimizer, last_epoch)
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [eta_0 * self.gamma ** (self.last_epoch // self.step_size) for eta_0 in self.base_lrs]
 
     def get_lr(self) -> list[float]:
         """γ·η_{t−1} on multiples of step_size, else η_{t−1}."""
@@ -87,9 +73,12 @@ class StepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """Multiply the lr by γ every epoch: η_t = η_0 · γ^t, computed as η_t = γ·η_{t−1}."""
 
-    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
-        self.gamma = gamma
-        super().__init__(optimizer)
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        self.gamma = finite("gamma", gamma)
+        super().__init__(optimizer, last_epoch)
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [eta_0 * self.gamma**self.last_epoch for eta_0 in self.base_lrs]
 
     def get_lr(self) -> list[float]:
         """γ·η_{t−1} (η_0 at t = 0)."""
@@ -113,11 +102,15 @@ class CosineAnnealingLR(LRScheduler):
     the closed form's difference instead: η_t = η_{t−1} + ½(η_0 − η_min)(1 − cos(π/T_max)).
     """
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803 (PyTorch's name)
-        if T_max <= 0:
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:  # noqa: N803
+        if not finite("T_max", T_max) > 0:
             raise ValueError(f"T_max={T_max}: it is the number of epochs of the half cosine and must be positive")
-        self.T_max, self.eta_min = T_max, eta_min
-        super().__init__(optimizer)
+        self.T_max, self.eta_min = T_max, finite("eta_min", eta_min)
+        super().__init__(optimizer, last_epoch)
+
+    def _get_closed_form_lr(self) -> list[float]:
+        t, T, eta_min = self.last_epoch, self.T_max, self.eta_min
+        return [eta_min + (eta_0 - eta_min) * (1 + math.cos(math.pi * t / T)) / 2 for eta_0 in self.base_lrs]
 
     def get_lr(self) -> list[float]:
         """η_t from η_{t−1} (see the class docstring)."""
@@ -228,8 +221,3 @@ class ReduceLROnPlateau:
         """Restore a ``state_dict()``."""
         self.__dict__.update(_as_python(state_dict))
         self._check_modes()
-
-
-def _as_python(state_dict: dict[str, Any]) -> dict[str, Any]:
-    """Numbers and lists back from 0-d and 1-d arrays (what a round trip through .npz may return)."""
-    return {key: value.tolist() if hasattr(value, "tolist") else value for key, value in state_dict.items()}

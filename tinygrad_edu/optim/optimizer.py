@@ -40,6 +40,7 @@ import numpy as np
 from ..autograd import enable_grad, no_grad
 from ..device import to_device
 from ..tensor import Tensor
+from .validation import check_group, group_problems, state_problems
 
 Params = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -101,25 +102,22 @@ class Optimizer(ABC):
             )
         group = {**self.defaults, **param_group, "params": params}
         self.check_hyperparameters(group)
+        if isinstance(group["lr"], Tensor):  # a one-element Tensor lr (accepted, as in PyTorch) is kept as its number
+            group["lr"] = group["lr"].item()
         self.param_groups.append(group)
 
     def check_hyperparameters(self, group: dict[str, Any]) -> None:
-        """Raise a ValueError that explains a hyper-parameter out of its range (subclasses add their own)."""
-        if group["lr"] < 0:
-            raise ValueError(
-                f"learning rate lr={group['lr']} is negative: lr is the size of the step down the gradient and must "
-                "be ≥ 0 (to climb a function instead, pass maximize=True)."
-            )
-        for name in ("eps", "weight_decay", "momentum", "lr_decay", "initial_accumulator_value", "alpha"):
-            if name in group and group[name] < 0:
-                raise ValueError(f"{name}={group[name]} is negative: it must be ≥ 0.")
-        if "betas" in group:
-            for i, beta in enumerate(group["betas"]):
-                if not 0.0 <= beta < 1.0:
-                    raise ValueError(
-                        f"betas[{i}]={beta} is outside [0, 1): β is the decay of a running average "
-                        "(m ← β·m + (1−β)·g); β = 1 never takes in a gradient. Typical: betas=(0.9, 0.999)."
-                    )
+        """Raise PyTorch's error for any hyper-parameter out of its range (subclasses add their own rules).
+
+        Every name in `validation.RULES` that the group holds is checked: ``lr`` (a finite number
+        ≥ 0, so NaN is refused), ``eps``, ``weight_decay``, ``momentum``, ... ≥ 0, ``betas`` a pair
+        in [0, 1), flags True or False.
+        """
+        check_group(group)
+
+    def required_state(self, group: dict[str, Any]) -> tuple[str, ...]:
+        """The names a saved per-parameter state must hold for this group (checked by ``load_state_dict``)."""
+        return ()
 
     # ---- the training step -----------------------------------------------------------------------
 
@@ -190,38 +188,85 @@ class Optimizer(ABC):
         """Restore ``state`` and hyper-parameters saved by ``state_dict()`` (ours, or PyTorch's as NumPy).
 
         The optimizer must have been built over the same parameters, in the same groups and order.
-        Arrays are copied onto each parameter's device and dtype, so training resumes bit for bit.
+        The whole saved structure is checked first (group count and sizes, hyper-parameters, every
+        state entry's names and shapes, ``step``); any problem raises one ValueError that lists them
+        all, and nothing is changed. Arrays are copied onto each parameter's device and dtype, so
+        training resumes bit for bit. Hyper-parameters missing from a saved group keep their values.
         """
-        saved_groups = state_dict["param_groups"]
-        if len(saved_groups) != len(self.param_groups):
+        problems = self._state_dict_problems(state_dict)
+        if problems:
             raise ValueError(
-                f"load_state_dict: the saved state has {len(saved_groups)} parameter group(s) but this optimizer "
-                f"has {len(self.param_groups)}; build the optimizer with the same groups as the saved one."
+                f"load_state_dict: the saved state does not fit this {type(self).__name__} (nothing was loaded):\n  - "
+                + "\n  - ".join(problems)
             )
-        param_of: dict[int, Tensor] = {}
-        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
-            saved_ids = [int(k) for k in np.asarray(saved["params"]).reshape(-1)]
-            if len(saved_ids) != len(group["params"]):
-                raise ValueError(
-                    f"load_state_dict: parameter group {i} was saved with {len(saved_ids)} parameters but has "
-                    f"{len(group['params'])} here; build the optimizer over the same model."
-                )
-            param_of.update(zip(saved_ids, group["params"]))
-
+        param_of = self._saved_index_map(state_dict["param_groups"])
         state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         for key, saved_state in state_dict["state"].items():
-            if int(key) not in param_of:
-                raise ValueError(
-                    f"load_state_dict: the saved state has an entry for parameter {key}, which no param group lists"
-                )
             p = param_of[int(key)]
-            state[p] = {name: _to_parameter(value, p, name, int(key)) for name, value in saved_state.items()}
+            state[p] = {
+                name: self._restored(value, p, name) for name, value in saved_state.items() if value is not None
+            }
         new_groups = []
-        for group, saved in zip(self.param_groups, saved_groups):
-            new = {k: _to_python(v, self.defaults.get(k)) for k, v in saved.items() if k != "params"}
+        for group, saved in zip(self.param_groups, state_dict["param_groups"]):
+            new = {**group, **{k: _to_python(v, self.defaults.get(k)) for k, v in saved.items() if k != "params"}}
             new["params"] = group["params"]
             new_groups.append(new)
         self.state, self.param_groups = state, new_groups
+
+    def _saved_index_map(self, saved_groups: list[dict[str, Any]]) -> dict[int, Tensor]:
+        """Saved parameter number → this optimizer's parameter, group by group."""
+        param_of: dict[int, Tensor] = {}
+        for group, saved in zip(self.param_groups, saved_groups):
+            saved_ids = [int(k) for k in np.asarray(saved["params"]).reshape(-1)]
+            param_of.update(zip(saved_ids, group["params"]))
+        return param_of
+
+    def _state_dict_problems(self, state_dict: Any) -> list[str]:
+        """Every reason ``state_dict`` cannot be loaded here (empty when it fits)."""
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
+            return ["an optimizer state dict is a dict with 'state' and 'param_groups' (from optimizer.state_dict())"]
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_groups, list | tuple):
+            return [f"'param_groups' is a {type(saved_groups).__name__}, not a list of groups"]
+        if len(saved_groups) != len(self.param_groups):
+            return [
+                f"the saved state has {len(saved_groups)} parameter group(s) but this optimizer has "
+                f"{len(self.param_groups)}; build the optimizer with the same groups as the saved one"
+            ]
+        problems = [
+            problem
+            for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups))
+            for problem in group_problems(i, saved, len(group["params"]))
+        ]
+        if problems:
+            return problems
+        param_of = self._saved_index_map(saved_groups)
+        if len(param_of) != sum(len(g["params"]) for g in self.param_groups):
+            return ["the saved param groups list the same parameter number twice"]
+        if not isinstance(saved_state, dict):
+            return [f"'state' is a {type(saved_state).__name__}, not a dict of per-parameter states"]
+        group_of = {
+            id(p): {**group, **saved} for group, saved in zip(self.param_groups, saved_groups) for p in group["params"]
+        }
+        for key, saved in saved_state.items():
+            try:
+                index = int(key)
+            except (TypeError, ValueError):
+                index = None
+            if index not in param_of:
+                problems.append(f"the saved state has an entry for parameter {key!r}, which no param group lists")
+                continue
+            p = param_of[index]
+            problems += self._saved_state_problems(index, p, saved, group_of[id(p)])
+        return problems
+
+    def _saved_state_problems(self, index: int, p: Tensor, saved: Any, group: dict[str, Any]) -> list[str]:
+        """What is wrong with one parameter's saved state (LBFGS, whose state is not per-parameter, overrides)."""
+        return state_problems(index, saved, p.shape, self.required_state(group))
+
+    def _restored(self, value: Any, p: Tensor, name: str) -> Any:
+        """A checked saved state entry made ready for ``p``: arrays on its device and dtype, ``step`` an int."""
+        return _to_parameter(value, p, name)
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -251,25 +296,27 @@ def _check_parameter(p: Any, i: int) -> None:
 
 
 def _to_host(value: Any) -> Any:
-    """A NumPy copy of an array (from either device); numbers stay numbers."""
+    """A NumPy copy of an array (from either device), list by list; numbers stay numbers."""
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         return np.array(to_device(value, "cpu"), copy=True)
+    if isinstance(value, list):
+        return [_to_host(v) for v in value]
     return value
 
 
-def _to_parameter(value: Any, p: Tensor, name: str, index: int) -> Any:
-    """A saved state entry made ready for parameter ``p``: arrays on its device and dtype, ``step`` an int."""
+def _to_parameter(value: Any, p: Tensor, name: str) -> Any:
+    """A saved state entry made ready for parameter ``p``: arrays on its device and dtype, ``step`` an int.
+
+    A 0-d array (PyTorch keeps ``step`` and NAdam's ``mu_product`` as 0-d tensors) becomes a number.
+    """
     if isinstance(value, Tensor):
         value = value.array
     if name == "step":
         return int(np.asarray(value).item())
     if not hasattr(value, "shape"):
         return value
-    if tuple(value.shape) != p.shape:
-        raise ValueError(
-            f"load_state_dict: state[{index}][{name!r}] has shape {tuple(value.shape)} but parameter {index} has "
-            f"shape {p.shape}; was the state saved from a different model?"
-        )
+    if tuple(value.shape) == ():
+        return float(np.asarray(to_device(value, "cpu")).item())
     return to_device(np.asarray(value) if isinstance(value, np.generic) else value, p.device).astype(p.dtype, copy=True)
 
 

@@ -53,6 +53,15 @@ class RMSprop(Optimizer):
         )
         super().__init__(params, defaults)
 
+    def required_state(self, group: dict[str, Any]) -> tuple[str, ...]:
+        """step and v (and b with momentum, ḡ when centered), under PyTorch's names."""
+        names = ("step", "square_avg")
+        return (
+            names
+            + (("momentum_buffer",) if group["momentum"] > 0 else ())
+            + (("grad_avg",) if group["centered"] else ())
+        )
+
     def update(self, theta: Any, g: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         """One RMSprop step on one parameter, as the equations above."""
         xp = xp_of(theta)

@@ -52,7 +52,7 @@ class SGD(Optimizer):
         super().check_hyperparameters(group)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(
-                f"nesterov=True needs momentum > 0 and dampening = 0 (got momentum={group['momentum']}, "
+                f"Nesterov momentum requires a momentum and zero dampening (got momentum={group['momentum']}, "
                 f"dampening={group['dampening']}): Nesterov's look-ahead g + μ·b is defined for an undamped buffer."
             )
 
