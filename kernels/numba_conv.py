@@ -56,6 +56,7 @@ from numba import njit
 
 from .numba_matmul import (
     MR,
+    NV,
     _pack_a,
     _register_tile,
     _slp_vectorizer,
@@ -64,6 +65,7 @@ from .numba_matmul import (
     split,
     tile_cols,
 )
+from .numba_simd import lanes, vfma, vload, vsplat, vstore, vsum, vzero
 
 
 @njit(cache=True)
@@ -98,16 +100,17 @@ def _shifted_kernel(kc, ap, canvas, koff, c, ldc, rows, cols):
     first position l0; ``c``, ldc, rows, cols address the tile of y as in _store_tile).
     """
     acc = _register_tile(c.dtype)
-    nr = acc.shape[1]
-    for i in range(MR):
-        for j in range(nr):
-            acc[i, j] = 0
+    nr = acc.size // MR
+    width = nr // NV
+    for t in range(0, MR * nr, width):
+        vstore(acc, t, vzero(acc))
     for p in range(kc):
-        b = canvas[koff[p] : koff[p] + nr]  # NR neighbouring positions of tap p: one contiguous run
+        off = koff[p]  # NR neighbouring positions of tap p: one contiguous run of NV vectors
         for i in range(MR):
-            a = ap[p * MR + i]
-            for j in range(nr):
-                acc[i, j] += a * b[j]
+            a = vsplat(ap[p * MR + i])
+            for v in range(NV):
+                t = i * nr + v * width
+                vstore(acc, t, vfma(a, vload(canvas, off + v * width), vload(acc, t)))
     _store_tile(acc, c, ldc, rows, cols, False)
 
 
@@ -117,20 +120,19 @@ def _shifted_row_kernel(kc, wf, canvas, koff, c):
 
     For a conv with fewer output channels than MR, a tile of MR filters would be mostly zeros:
     here the MR rows of the register tile hold MR runs of NR positions of the same filter. Each
-    step loads 2·MR vectors of B for 2·MR FMAs (both load ports and both FMA units busy) instead
-    of reusing each load MR times, but no FMA is wasted.
+    step loads MR·NV vectors of B for MR·NV FMAs (both load ports and both FMA units busy)
+    instead of reusing each load MR times, but no FMA is wasted.
     """
     acc = _register_tile(c.dtype)
-    nr = acc.shape[1]
-    for i in range(MR):
-        for j in range(nr):
-            acc[i, j] = 0
+    nr = acc.size // MR
+    width = nr // NV
+    for t in range(0, MR * nr, width):
+        vstore(acc, t, vzero(acc))
     for p in range(kc):
-        a = wf[p]
-        b = canvas[koff[p] : koff[p] + MR * nr]
-        for i in range(MR):
-            for j in range(nr):
-                acc[i, j] += a * b[i * nr + j]
+        a = vsplat(wf[p])
+        off = koff[p]
+        for t in range(0, MR * nr, width):
+            vstore(acc, t, vfma(a, vload(canvas, off + t), vload(acc, t)))
     _store_tile(acc, c, nr, MR, nr, False)
 
 
@@ -166,41 +168,35 @@ def _conv_images(x, w, w_packed, koff, place, wq, nr, images, y):
                     row[ow] = src[ow]
 
 
-@njit(fastmath={"contract", "reassoc"}, cache=True)
-def _dot_tile(d0, d1, b0, b1, b2, b3, zero):
+@njit(cache=True)
+def _dot_tile(d0, d1, b0, b1, b2, b3, width):
     """Eight dot products at once, Σ_l d_i[l]·b_j[l] for 2 rows d of dy and 4 rows b of B.
 
-    All six rows are contiguous along l, so LLVM's loop vectorizer runs the eight sums on eight
-    registers of partial sums, 8 (float32) or 4 (float64) values of l per instruction; "reassoc"
-    lets it regroup the sums that way, which only changes the rounding. ``zero`` is 0 in the
-    arrays' dtype (a float64 zero would make every sum float64).
+    All six rows are contiguous along l and a whole number of vectors long (zero-padded), so each
+    step is 6 vector loads and 8 vector FMAs into 8 registers of partial sums; the lanes of each
+    are added at the end (vsum); ``width`` is the vector's length. Summing lane by lane, then
+    across lanes, only changes the rounding.
     """
-    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
-    for l in range(d0.size):
-        a0, a1 = d0[l], d1[l]
-        c0, c1, c2, c3 = b0[l], b1[l], b2[l], b3[l]
-        s00 += a0 * c0
-        s01 += a0 * c1
-        s02 += a0 * c2
-        s03 += a0 * c3
-        s10 += a1 * c0
-        s11 += a1 * c1
-        s12 += a1 * c2
-        s13 += a1 * c3
-    return (s00, s01, s02, s03, s10, s11, s12, s13)
+    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = vzero(d0)
+    for l in range(0, d0.size, width):
+        a0, a1 = vload(d0, l), vload(d1, l)
+        c0, c1, c2, c3 = vload(b0, l), vload(b1, l), vload(b2, l), vload(b3, l)
+        s00, s01, s02, s03 = vfma(a0, c0, s00), vfma(a0, c1, s01), vfma(a0, c2, s02), vfma(a0, c3, s03)
+        s10, s11, s12, s13 = vfma(a1, c0, s10), vfma(a1, c1, s11), vfma(a1, c2, s12), vfma(a1, c3, s13)
+    return (vsum(s00), vsum(s01), vsum(s02), vsum(s03), vsum(s10), vsum(s11), vsum(s12), vsum(s13))
 
 
 @njit(cache=True, nogil=True)
-def _weight_grad_images(dy, x, koff, place, wq, images, zero, dw):
+def _weight_grad_images(dy, x, koff, place, wq, images, width, dw):
     """dw[f, k] += Σ_l dy_canvas[f, l] · canvas[koff[k] + l] over the images n0 ≤ n < n1.
 
-    dy[n] is laid on the canvas grid (row oh at oh·wq, zeros in the garbage columns), so both
-    factors are rows along l: 2 filters × 4 taps per _dot_tile call. dw is this task's own
-    (F·K) partial sum.
+    dy[n] is laid on the canvas grid (row oh at oh·wq, zeros in the garbage columns and up to a
+    whole number of vectors of ``width``), so both factors are rows along l: 2 filters × 4 taps
+    per _dot_tile call. dw is this task's own (F·K) partial sum.
     """
     N, F, OH, OW = dy.shape
     K = koff.size
-    length = OH * wq
+    length = (OH * wq + width - 1) // width * width  # l = oh·wq + ow, padded to whole vectors
     canvas = np.empty(place[5], dtype=dw.dtype)
     dy_canvas = np.zeros(F * length, dtype=dw.dtype)
     for n in range(images[0], images[1]):
@@ -217,7 +213,7 @@ def _weight_grad_images(dy, x, koff, place, wq, images, zero, dw):
                 k1, k2, k3 = min(k0 + 1, K - 1), min(k0 + 2, K - 1), min(k0 + 3, K - 1)
                 b0, b1 = canvas[koff[k0] : koff[k0] + length], canvas[koff[k1] : koff[k1] + length]
                 b2, b3 = canvas[koff[k2] : koff[k2] + length], canvas[koff[k3] : koff[k3] + length]
-                sums = _dot_tile(d0, d1, b0, b1, b2, b3, zero)
+                sums = _dot_tile(d0, d1, b0, b1, b2, b3, width)
                 for i in range(2):
                     for j in range(4):
                         if f0 + i < F and k0 + j < K:
@@ -251,7 +247,7 @@ def _canvas(x_shape, kernel, stride, out, top_left=(0, 0), dilation=(1, 1)):
     cols = ((j % sw) * plane + j // sw)[w_in]
     h0, w0 = int(np.argmax(h_in)), int(np.argmax(w_in))
     run = bool(np.all(np.diff(cols) == 1))
-    size = C * sh * sw * plane + wq + 128  # slack: the last tile may read past the last plane
+    size = C * sh * sw * plane + wq + MR * tile_cols(4)  # slack: the last tile may read past the last plane
     rows, cols, koff = (_read_only(t.astype(np.int64)) for t in (rows, cols, koff.ravel()))
     return (rows, cols, h0, w0, sh * sw * plane, size, run), wq, koff
 
@@ -325,6 +321,6 @@ def conv2d_backward_weight(
     dw_parts = np.zeros((len(tasks), F * koff.size), dtype=dy.dtype)
     if N * OH * OW > 0:
         args = (dy, x, koff, place, wq)
-        zero = dy.dtype.type(0)
-        run_tasks(_weight_grad_images, [(*args, images, zero, dw_parts[i]) for i, images in enumerate(tasks)])
+        width = lanes(dy.dtype.itemsize)
+        run_tasks(_weight_grad_images, [(*args, images, width, dw_parts[i]) for i, images in enumerate(tasks)])
     return dw_parts.sum(axis=0).reshape(w_shape)

@@ -5,10 +5,10 @@ GFLOP/s because it waits on memory; this file reaches a good fraction of OpenBLA
 BLIS/GotoBLAS (Van Zee & van de Geijn, "BLIS", 2015), five loops around a micro-kernel, each loop
 chosen so that one piece of data stays in one level of the cache:
 
-    for jc in 0..N step NC:           5th loop  B block  Bp (KC × NC)  stays in L3 (32 MiB, shared)
+    for jc in 0..N step NC:           5th loop  B block  Bp (KC × NC)  stays in L3
       for pc in 0..K step KC:         4th loop  pack B[pc:pc+KC, jc:jc+NC] into Bp
-        for ic in 0..M step MC:       3rd loop  pack A[ic:ic+MC, pc:pc+KC] into Ap, stays in L2 (512 KiB)
-          for jr in 0..NC step NR:    2nd loop  one micro-panel of Bp (KC × NR) stays in L1 (32 KiB)
+        for ic in 0..M step MC:       3rd loop  pack A[ic:ic+MC, pc:pc+KC] into Ap, stays in L2
+          for jr in 0..NC step NR:    2nd loop  one micro-panel of Bp (KC × NR) stays in L1
             for ir in 0..MC step MR:  1st loop  one micro-panel of Ap (KC × MR) streams through L1
               micro-kernel: C[MR × NR] += Ap-panel @ Bp-panel, the tile held in registers
 
@@ -17,23 +17,31 @@ one TLB page serves many loads, odd sizes are padded with zeros to whole tiles (
 micro-kernel never needs an edge case), and non-contiguous or transposed inputs cost nothing
 extra, since they are read through their strides once, while packing.
 
-The micro-kernel is where the flops happen. Its MR × NR = 6 × 16 float32 tile (6 × 8 for float64)
-is 12 AVX2 registers of 8 floats (4 doubles); per step k it loads two vectors of B, broadcasts six
-numbers of A and issues 12 fused multiply-adds, which keeps the two FMA units of a core busy.
-Two things stand between Numba and that code, and both are handled here:
-  1. The tile must be provably private, or LLVM keeps it in memory (one load and one store per
+The micro-kernel is where the flops happen. Per step k it loads NV vectors of B (one row of the
+Bp panel, NR = NV·LANES numbers), broadcasts MR = 6 numbers of A and issues MR·NV fused
+multiply-adds into an MR × NR tile of C that lives in vector registers for the whole K slice.
+The tile is sized to the register file of the CPU Numba compiles for (numba_simd.py):
+
+    ISA       registers   NV   tile float32 (float64)   accumulators + B + broadcast
+    SSE       16 xmm      2    6 × 8   (6 × 4)          12 + 2 + 1 = 15 of 16
+    AVX2      16 ymm      2    6 × 16  (6 × 8)          12 + 2 + 1 = 15 of 16
+    AVX-512   32 zmm      4    6 × 64  (6 × 32)         24 + 4 + 1 = 29 of 32
+
+Enough accumulators hide the FMA latency: two FMA units × 4 cycles need ≥ 8 independent sums in
+flight, and 12 or 24 leave room. The kernel is written with explicit vectors (vload, vsplat,
+vfma from numba_simd.py) rather than left to LLVM's vectorizers: on AVX-512 CPUs the loop
+vectorizer vectorised a plain-loop version along k, with gather/scatter instructions and the
+tile in memory, 50× slower. Two more things keep the tile in registers:
+  1. It must be provably private, or LLVM keeps it in memory (one load and one store per
      FMA): a NumPy array in Numba lives on the heap and LLVM cannot prove it is not also A or B.
-     ``_register_tile`` puts it on the stack instead (an LLVM ``alloca``), which LLVM can promote
-     to registers.
-  2. With the loops over the tile fully unrolled, what remains is straight-line code that only
-     LLVM's SLP ("superword-level parallelism") vectorizer turns into ymm instructions. Numba
-     switches that pass off by default (numba PR #8852: miscompilations elsewhere), so the
-     first call of each signature compiles inside ``_slp_vectorizer()``. The agreement tests
-     guard the result.
-Checked with ``_micro_kernel.inspect_asm(...)`` (numba 0.68, LLVM 20, AMD EPYC Zen 3): the inner
-loop is 2 ``vmovups`` + 6 ``vbroadcastss`` + 12 ``vfmadd231ps`` on ymm registers, ~90 GFLOP/s on
-one core from L1, with no load or store of the tile. ``fastmath={"contract"}`` only allows the
-fused multiply-add; it does not reorder sums, so NaN and inf propagate as in NumPy.
+     ``_register_tile`` puts it on the stack instead (an LLVM ``alloca``), which LLVM promotes
+     to registers once the loops over the tile (constant trip counts MR and NV) are unrolled.
+  2. Every index counts up from 0 inside its own view (see _micro_kernel).
+tests/kernels/test_numba_asm.py compiles this kernel for several CPUs (haswell, skylake-avx512,
+icelake-server, znver3, znver4, the host) and checks its inner loop: MR·NV packed FMAs of the
+widest width, no gather or scatter, no load or store of the tile. ``fastmath={"contract"}``
+only allows the fused multiply-add; it does not reorder sums, so NaN and inf propagate as in
+NumPy.
 
 The cores share the work as tasks: a task is a whole serial GEMM on a range of rows of C (or on
 a range of matrices of a stack), with its own packing buffers, so threads never wait for each
@@ -61,14 +69,17 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array, populate_array
 
-# Tile and block sizes, as in BLIS's AMD Zen configuration. In bytes they are the same for both
-# dtypes: a row of the register tile is two 32-byte ymm registers, KC·NR·itemsize = 16 KiB (half
-# of L1) and MC·KC·itemsize = 144 KiB (a part of L2).
+from .numba_simd import VECTOR_BYTES, VECTOR_REGISTERS, vadd, vfma, vload, vsplat, vstore, vzero
+
+# The register tile (see the table above): MR rows, NV vectors per row.
 MR = 6  # rows of the register tile: 6 broadcasts of A per step k
-NR_BYTES = 64  # columns of the register tile: 2 ymm registers = 16 float32 or 8 float64
-KC = 256  # depth of a block (the K loop is cut in KC slices)
-MC_BYTES = 144 * 1024  # an A block MC × KC fits in L2 beside a B micro-panel
-NC = 4080  # width of a B block (KC × NC: 4 MiB float32, in L3); a multiple of NR for both dtypes
+NV = 4 if VECTOR_REGISTERS >= 32 else 2  # vectors per row: 24 accumulators in 32 registers, 12 in 16
+NR_BYTES = NV * VECTOR_BYTES  # a row of the tile in bytes: 8 (SSE) to 64 (AVX-512) float32 columns
+# Block sizes. KC·MR·itemsize (an Ap micro-panel, 12 KiB float32) stays in L1; a Bp micro-panel
+# KC × NR (32 KiB float32 on AVX2, 128 KiB on AVX-512) and the A block MC × KC stay in L2.
+KC = 512  # depth of a K slice: each micro-kernel call runs 512 steps between loads and stores of C
+MC_BYTES = 256 * 1024  # an A block MC × KC: 126 rows float32, 60 float64
+NC = 4096  # width of a B block (KC × NC in L3); a multiple of NR for every dtype and ISA
 SERIAL_BELOW = 1 << 20  # fewer multiply-adds than this (a 100³ product): one thread does it all
 
 
@@ -82,13 +93,13 @@ def _blocks(itemsize: int, m: int, n: int, k: int) -> tuple[int, int, int, int]:
 
 
 def tile_cols(itemsize: int) -> int:
-    """NR: the columns of the register tile for elements of ``itemsize`` bytes (16 float32, 8 float64)."""
+    """NR: the columns of the register tile for elements of ``itemsize`` bytes (NV vectors: 16 float32 on AVX2)."""
     return NR_BYTES // itemsize
 
 
 def block_rows(itemsize: int) -> int:
-    """MC: the rows of a packed A block (a multiple of MR): 144 float32, 72 float64."""
-    return MC_BYTES // (KC * itemsize) // MR * MR
+    """MC: the rows of a packed A block (a multiple of MR), MC·KC·itemsize ≈ MC_BYTES."""
+    return max(MR, MC_BYTES // (KC * itemsize) // MR * MR)
 
 
 _slp_users = 0  # callers inside _slp_vectorizer() now (threads may overlap)
@@ -120,28 +131,23 @@ def _slp_vectorizer() -> Iterator[None]:
 
 @intrinsic
 def _register_tile(typingctx, dtype):
-    """An MR × NR array of ``dtype`` on the stack of the calling function (an LLVM alloca).
+    """An MR × NR tile of ``dtype`` on the stack of the calling function (an LLVM alloca), flat: row i at [i·NR].
 
     Unlike np.empty (heap memory that might be any other array), an alloca provably aliases
-    nothing, so once the loops over it are unrolled LLVM keeps every element in a register.
+    nothing, so once the loops over it are unrolled LLVM keeps each of its vectors in a register.
     It must not outlive the function that made it: never return it.
     """
     itemsize = dtype.dtype.bitwidth // 8
-    nr = tile_cols(itemsize)
-    array_type = types.Array(dtype.dtype, 2, "C")
+    size = MR * tile_cols(itemsize)
+    array_type = types.Array(dtype.dtype, 1, "C")
 
     def codegen(context, builder, signature, args):
         element = context.get_value_type(dtype.dtype)
-        data = cgutils.alloca_once(builder, element, size=MR * nr)
+        data = cgutils.alloca_once(builder, element, size=size)
         tile = make_array(array_type)(context, builder)
         intp = context.get_value_type(types.intp)
         populate_array(
-            tile,
-            data=data,
-            shape=[intp(MR), intp(nr)],
-            strides=[intp(nr * itemsize), intp(itemsize)],
-            itemsize=intp(itemsize),
-            meminfo=None,
+            tile, data=data, shape=[intp(size)], strides=[intp(itemsize)], itemsize=intp(itemsize), meminfo=None
         )
         return tile._getvalue()
 
@@ -153,37 +159,44 @@ def _micro_kernel(kc, ap, bp, c, ldc, rows, cols, accumulate):
     """C-tile (+)= one Ap micro-panel @ one Bp micro-panel, the MR × NR tile held in registers.
 
     ap[p·MR + i] = A[i, p] and bp[p·NR + j] = B[p, j] (packed, zero-padded), so step p is an
-    outer product: a column of MR numbers of A times a row of NR numbers of B. C is addressed
-    like BLAS: ``c`` is a 1-D view starting at the tile's corner and row i starts at c[i·ldc];
-    only the rows × cols part of the tile that lies inside C is written back. Every index counts
-    up from 0 inside its own view, which lets Numba drop its negative-index checks (with an
-    offset such as ap[a0 + p·MR + i] those checks turn each vector load into 8 scalar ones).
+    outer product: a column of MR numbers of A times a row of NR numbers of B (NV vectors).
+    The tile is flat, row i at acc[i·NR]. C is addressed like BLAS: ``c`` is a 1-D view starting
+    at the tile's corner and row i starts at c[i·ldc]; only the rows × cols part of the tile that
+    lies inside C is written back. Every index counts up from 0 inside its own view, which lets
+    Numba drop its negative-index checks.
     """
     acc = _register_tile(c.dtype)
-    nr = acc.shape[1]
-    for i in range(MR):
-        for j in range(nr):
-            acc[i, j] = 0
+    nr = acc.size // MR
+    width = nr // NV  # numbers per vector
+    for t in range(0, MR * nr, width):
+        vstore(acc, t, vzero(acc))
     for p in range(kc):
         for i in range(MR):
-            a = ap[p * MR + i]  # one broadcast ...
-            for j in range(nr):
-                acc[i, j] += a * bp[p * nr + j]  # ... times two vectors of B: 2 FMAs per broadcast
+            a = vsplat(ap[p * MR + i])  # one broadcast of A ...
+            for v in range(NV):
+                b = vload(bp, p * nr + v * width)  # ... times the NV vectors of B's row p (loaded once per p)
+                t = i * nr + v * width
+                vstore(acc, t, vfma(a, b, vload(acc, t)))
     _store_tile(acc, c, ldc, rows, cols, accumulate)
 
 
 @njit(cache=True)
 def _store_tile(acc, c, ldc, rows, cols, accumulate):
     """C-tile (+)= acc, for the rows × cols part of the MR × NR tile inside C (c[i·ldc + j] is C[i, j])."""
-    nr = acc.shape[1]
+    nr = acc.size // MR
+    width = nr // NV
     for i in range(min(rows, MR)):
-        row = c[i * ldc : i * ldc + cols]  # contiguous: a whole row of the tile is two vector stores
+        row = c[i * ldc : i * ldc + cols]  # contiguous: a whole row of the tile is NV vector stores
         if cols == nr:
-            for j in range(nr):
-                row[j] = row[j] + acc[i, j] if accumulate else acc[i, j]
+            for v in range(NV):
+                x = vload(acc, i * nr + v * width)
+                if accumulate:
+                    x = vadd(x, vload(row, v * width))
+                vstore(row, v * width, x)
         else:  # the ragged right edge of C
+            src = acc[i * nr : i * nr + cols]
             for j in range(cols):
-                row[j] = row[j] + acc[i, j] if accumulate else acc[i, j]
+                row[j] = row[j] + src[j] if accumulate else src[j]
 
 
 @njit(cache=True)

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
-import llvmlite.binding
-import numba
 import numpy as np
 import pytest
 from hypothesis import given
@@ -72,7 +68,8 @@ def test_matmul_batched_agrees_with_reference(batch, m, k, n, dtype, a_layout, s
         # (MC) per range and two K slices (KC = 256), ragged everywhere.
         ((311, 263), (263, 37)),
         ((1, 300), (300, 1)),  # a dot product
-        ((13, 1), (1, 4091)),  # K = 1; N past one B block (NC = 4080)
+        ((13, 1), (1, numba_matmul.NC + 11)),  # K = 1; N past one B block (NC)
+        ((7, 2 * numba_matmul.KC + 3), (2 * numba_matmul.KC + 3, 70)),  # three K slices, the last one ragged
         ((3, 70, 90), (3, 90, 80)),  # a stack past SERIAL_BELOW: whole matrices per thread
         ((1, 150, 90), (1, 90, 80)),  # a stack of one: row ranges
     ],
@@ -112,8 +109,14 @@ def test_matmul_rejects_mixed_dtypes_and_bad_shapes():
         numba_cpu.matmul(np.ones((2, 3)), np.ones((2, 3)))
 
 
-def test_tile_constants_fill_two_vector_registers():
-    assert numba_matmul.tile_cols(4) == 16 and numba_matmul.tile_cols(8) == 8
+def test_tile_constants_follow_the_vector_registers():
+    # NV vectors of VECTOR_BYTES per tile row: 2 with 16 registers, 4 with AVX-512's 32
+    from tinygrad_edu.kernels import numba_simd
+
+    nv = 4 if numba_simd.VECTOR_REGISTERS >= 32 else 2
+    assert numba_matmul.NV == nv
+    assert numba_matmul.tile_cols(4) == nv * numba_simd.VECTOR_BYTES // 4 == 2 * numba_matmul.tile_cols(8)
+    assert numba_matmul.NC % numba_matmul.tile_cols(4) == 0
     assert numba_matmul.block_rows(4) % numba_matmul.MR == 0
 
 
@@ -128,14 +131,21 @@ def test_matmul_op_gradcheck_through_numba(x_shape, y_shape):
         assert tge.gradcheck(lambda x, y: x @ y, [x, y])
 
 
-def test_micro_kernel_compiles_to_vector_fmas():
-    # The claim of numba_matmul's docstring: 12 fused multiply-adds on ymm registers per step.
-    features = llvmlite.binding.get_host_cpu_features()
-    if not (features.get("avx2") and features.get("fma")):
-        pytest.skip("the 6 × 16 tile is sized for AVX2 with FMA")
+def test_micro_kernel_compiles_to_packed_fmas_of_the_widest_width_without_gathers():
+    # Host only (the per-CPU subprocess version is still to be written): MR·NV packed FMAs on
+    # the widest registers the ISA has, and no gather/scatter anywhere in the kernel.
+    import re
+
+    import numba
+    from tinygrad_edu.kernels import numba_simd
+
+    if not numba_simd.HAS_FMA:
+        pytest.skip("the check counts FMA instructions; this CPU target has no FMA")
+    register = {16: "xmm", 32: "ymm", 64: "zmm"}[numba_simd.VECTOR_BYTES]
     kernel = numba.njit(fastmath={"contract"})(numba_matmul._micro_kernel.py_func)  # uncached: asm is readable
-    buffer = np.zeros(16 * 64, dtype=np.float32)
-    with numba_matmul._slp_vectorizer():
-        kernel(4, buffer, buffer, buffer, 16, 6, 16, False)
+    nr = numba_matmul.tile_cols(4)
+    buffer = np.zeros(nr * 64, dtype=np.float32)
+    kernel(4, buffer, buffer, buffer, nr, numba_matmul.MR, nr, False)
     asm = kernel.inspect_asm(kernel.signatures[0])
-    assert len(re.findall(r"vfmadd\w*ps\s+[^\n]*%ymm", asm)) >= 12
+    assert len(re.findall(rf"vfmadd\w*ps\s+[^\n]*%{register}", asm)) >= numba_matmul.MR * numba_matmul.NV
+    assert not re.search(r"gather|scatter", asm)
