@@ -55,7 +55,9 @@ class _Checker:
         self.name = name
 
     def fail(self, key: str, problem: str) -> CheckpointError:
-        return CheckpointError(f"{self.name}: key {key!r} {problem}; the checkpoint is damaged or not from tinygrad-edu")
+        return CheckpointError(
+            f"{self.name}: key {key!r} {problem}; the checkpoint is damaged or not from tinygrad-edu"
+        )
 
     def get(self, d: dict, key: str, where: str = "") -> Any:
         full = f"{where}/{key}" if where else key
@@ -72,7 +74,9 @@ class _Checker:
         if not isinstance(value, str) or value not in choices:
             raise self.fail(key, f"is {value!r}, not one of {', '.join(choices)}")
 
-    def number(self, value: Any, key: str, low: float | None = None, integer: bool = False, above: bool = False) -> None:
+    def number(
+        self, value: Any, key: str, low: float | None = None, integer: bool = False, above: bool = False
+    ) -> None:
         ok = _is_int(value) if integer else _is_real(value)
         if ok and low is not None:
             ok = value > low if above else value >= low
@@ -176,8 +180,9 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         if value.dtype.kind != "f" or not np.isfinite(value).all():
             raise c.fail(f"normalisation/{key}", f"should be finite floats, found {value.dtype}")
     ckpt["rng"] = _check_rng(c, ckpt["rng"])
-    position = ckpt.setdefault("position", {"batch": 0, "loss": 0.0, "correct": 0, "seen": 0, "seconds": 0.0,
-                                            "order": None})  # fmt: skip  (format 1: epochs only)
+    position = ckpt.setdefault(
+        "position", {"batch": 0, "loss": 0.0, "correct": 0, "seen": 0, "seconds": 0.0, "order": None}
+    )  # fmt: skip  (format 1: epochs only)
     c.kind(position, "position", dict, "a dict")
     for key in ("batch", "correct", "seen"):
         c.number(c.get(position, key, "position"), f"position/{key}", 0, integer=True)
@@ -195,7 +200,9 @@ def _check_task(c: _Checker, ckpt: dict, task: Task) -> None:
     """The data must be the data the checkpoint was trained on: same classes, same normalisation."""
     norm = ckpt["normalisation"]
     if len(ckpt["classes"]) != task.num_classes:
-        raise c.fail("classes", f"lists {len(ckpt['classes'])} classes, the data set {task.dataset} has {task.num_classes}")
+        raise c.fail(
+            "classes", f"lists {len(ckpt['classes'])} classes, the data set {task.dataset} has {task.num_classes}"
+        )
     for key, own in (("mean", task.mean), ("std", task.std)):
         saved = norm[key]
         if saved.shape != own.shape or not np.allclose(saved, own, rtol=1e-4, atol=1e-6):
@@ -246,7 +253,9 @@ def _check_optimizer(c: _Checker, saved: dict, run: Run) -> None:
         c.kind(state, where, dict, "a dict")
         for name, value in state.items():
             if isinstance(value, np.ndarray) and value.size > 1 and value.shape != tuple(params[key].shape):
-                raise c.fail(f"{where}/{name}", f"has shape {value.shape}, parameter {key} has {tuple(params[key].shape)}")
+                raise c.fail(
+                    f"{where}/{name}", f"has shape {value.shape}, parameter {key} has {tuple(params[key].shape)}"
+                )
             if isinstance(value, np.ndarray) and value.dtype.kind not in "biuf":
                 raise c.fail(f"{where}/{name}", f"has dtype {value.dtype}, expected numbers")
             if not isinstance(value, np.ndarray | numbers.Number):
@@ -312,9 +321,9 @@ def resume(path: str | Path, device: str = "cpu", epochs: int | None = None, **f
     done = ckpt["epoch"] + (1 if ckpt["position"]["batch"] else 0)
     if epochs is not None and epochs < done:
         raise ResumeError(
-            f"{path} has already trained {ckpt['epoch']} epochs{' and part of the next' if done > ckpt['epoch'] else ''}"
-            f", so --epochs {epochs} is too few: pass --epochs N with N >= {max(done, ckpt['epoch'] + 1)} to train "
-            f"further, or run `tinygrad-edu evaluate {path}` for its metrics"
+            f"{path} has already trained {ckpt['epoch']} epochs{' and part of one more' * (done > ckpt['epoch'])}, "
+            f"so --epochs {epochs} is too few: pass --epochs N with N >= {max(done, ckpt['epoch'] + 1)} to train further, "
+            f"or run `tinygrad-edu evaluate {path}` for its metrics"
         )
     target = config.epochs if epochs is None else epochs
     if ckpt["finished"] and target <= ckpt["epoch"]:

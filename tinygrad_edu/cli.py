@@ -241,7 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--kernels", choices=kernels.NAMES, help="kernel backend (default: numpy on cpu, cupy on cuda)")
     train.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     train.add_argument("--out", help="output folder (default: runs/DATASET-MODEL)")
-    train.add_argument("--resume", metavar="CKPT", help="continue a run from its checkpoint (other flags must agree with it)")
+    train.add_argument(
+        "--resume", metavar="CKPT", help="continue a run from its checkpoint (other flags must agree with it)"
+    )
     train.add_argument("--root", help="folder for MNIST / Fashion-MNIST / CIFAR-10 files (default: data)")
     train.add_argument("--download", action="store_true", help="download the data set files if they are missing")
     train.add_argument("--no-progress", action="store_true", help="no progress bar (per-epoch lines only)")

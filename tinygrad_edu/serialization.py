@@ -210,7 +210,9 @@ def _rebuild(node: Any, arrays: dict[str, np.ndarray], name: str, where: str) ->
         array = arrays[content]
         if kind == "scalar":
             if array.ndim:
-                raise CheckpointError(f"{name} is damaged: entry {content!r} should be a scalar, has shape {array.shape}")
+                raise CheckpointError(
+                    f"{name} is damaged: entry {content!r} should be a scalar, has shape {array.shape}"
+                )
             return array[()]
         return array
     if kind == "dict" and isinstance(content, list):

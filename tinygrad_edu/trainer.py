@@ -133,7 +133,6 @@ def scores(
             "confusion_matrix": metrics.confusion_matrix(y, p, num_classes=num_classes)}  # fmt: skip
 
 
-
 class Run:
     """The state of one training run: config, data, model, optimizer, history, and where in an epoch it is."""
 
@@ -248,8 +247,11 @@ class Run:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
             "epoch": self.epoch,
-            "position": {"batch": self.batch, **self.sums,
-                         "order": None if self.order is None else self.order.astype(np.int64)},  # fmt: skip
+            "position": {
+                "batch": self.batch,
+                **self.sums,
+                "order": None if self.order is None else self.order.astype(np.int64),
+            },  # fmt: skip
             "finished": self.finished,
             "history": self.history,
             "classes": self.task.classes,
