@@ -322,7 +322,8 @@ def resume(path: str | Path, device: str = "cpu", epochs: int | None = None, **f
     if epochs is not None and epochs < done:
         raise ResumeError(
             f"{path} has already trained {ckpt['epoch']} epochs{' and part of one more' * (done > ckpt['epoch'])}, "
-            f"so --epochs {epochs} is too few: pass --epochs N with N >= {max(done, ckpt['epoch'] + 1)} to train further, "
+            f"so --epochs {epochs} is too few: pass --epochs N with N >= {max(done, ckpt['epoch'] + 1)} "
+            "to train further, "
             f"or run `tinygrad-edu evaluate {path}` for its metrics"
         )
     target = config.epochs if epochs is None else epochs
