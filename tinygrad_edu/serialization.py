@@ -196,7 +196,7 @@ def save(obj: Any, f: str | os.PathLike | IO[bytes]) -> None:
         _WRITING.discard(tmp)
 
 
-def _rebuild(node: Any, arrays: dict[str, np.ndarray], name: str, where: str) -> Any:
+def _rebuild(node: Any, arrays: dict[str, np.ndarray], name: str, where: str, used: set[str]) -> Any:
     if not isinstance(node, dict) or len(node) != 1:
         raise CheckpointError(f"{name} is damaged: the structure at {where!r} is not a node")
     ((kind, content),) = node.items()
@@ -208,6 +208,7 @@ def _rebuild(node: Any, arrays: dict[str, np.ndarray], name: str, where: str) ->
         if not isinstance(content, str) or content not in arrays:
             raise CheckpointError(f"{name} is damaged: the structure names an entry {content!r} that the file lacks")
         array = arrays[content]
+        used.add(content)
         if kind == "scalar":
             if array.ndim:
                 raise CheckpointError(
@@ -220,10 +221,10 @@ def _rebuild(node: Any, arrays: dict[str, np.ndarray], name: str, where: str) ->
         for item in content:
             if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str | int)):
                 raise CheckpointError(f"{name} is damaged: a key of {where!r} is not a [key, node] pair")
-            result[item[0]] = _rebuild(item[1], arrays, name, f"{where}/{item[0]}" if where else str(item[0]))
+            result[item[0]] = _rebuild(item[1], arrays, name, f"{where}/{item[0]}" if where else str(item[0]), used)
         return result
     if kind in ("list", "tuple") and isinstance(content, list):
-        items = [_rebuild(c, arrays, name, f"{where}/{i}" if where else str(i)) for i, c in enumerate(content)]
+        items = [_rebuild(c, arrays, name, f"{where}/{i}" if where else str(i), used) for i, c in enumerate(content)]
         return items if kind == "list" else tuple(items)
     raise CheckpointError(f"{name} is damaged: unknown node {kind!r} at {where or 'the root'!r} in its structure")
 
@@ -266,7 +267,12 @@ def load(
         raise CheckpointError(f"{name} is damaged: its format version is {version!r}")
     if version > VERSION:
         raise CheckpointError(f"{name} was written by a newer tinygrad_edu (format {version}); upgrade")
+    used: set[str] = set()
     try:
-        return _rebuild(structure.get("root"), arrays, name, "")
+        obj = _rebuild(structure.get("root"), arrays, name, "", used)
     except RecursionError as e:
         raise CheckpointError(f"{name} is damaged: its structure nests too deeply") from e
+    extra = sorted(set(arrays) - used)
+    if extra:
+        raise CheckpointError(f"{name} is damaged: entry {extra[0]!r} is not part of its structure")
+    return obj
