@@ -6,8 +6,11 @@
     tinygrad-edu predict runs/digits-mlp/checkpoint.npz --samples 5
     tinygrad-edu bench --quick
 
-Mistakes in the arguments or missing data files end with one line saying what is wrong and how
-to fix it, and a non-zero exit status; Ctrl-C during training saves a checkpoint first.
+Mistakes in the arguments, missing data files and damaged or foreign files end with one line
+saying what is wrong (naming the file, and for a checkpoint the key) and how to fix it, and a
+non-zero exit status: never a traceback. Ctrl-C during training stops after the current batch
+and saves a checkpoint that ``train --resume`` continues exactly (see interrupt.py); further
+Ctrl-C while it is being written are ignored, so the save always completes.
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ from typing import Any, NoReturn
 import numpy as np
 
 from . import kernels
+from .checkpoint import load_model
 from .datasets import DatasetError
+from .interrupt import DeferredInterrupt
 from .kernels.numba_compile import announce as announce_numba_compile
 from .models import MODEL_NAMES
 from .tasks import DATASETS
-from .trainer import OPTIMIZERS, SCHEDULERS, Config, Run, load_model, scores
+from .trainer import OPTIMIZERS, SCHEDULERS, Config, Run, scores
 
 
 class CLIError(Exception):
@@ -102,20 +107,31 @@ def _print_test(test: dict[str, Any], classes: list[str]) -> None:
     _print_confusion(test["confusion_matrix"], classes)
 
 
+RESUMABLE = ("model", "dataset", "optimizer", "lr", "batch_size", "momentum", "weight_decay", "scheduler",
+             "val_fraction", "seed", "root")  # fmt: skip
+
+
+def _start_or_resume(args: argparse.Namespace) -> tuple[Run, Path]:
+    if args.resume:
+        flags = {key: getattr(args, key) for key in RESUMABLE}
+        run = Run.resume(args.resume, device=args.device, epochs=args.epochs, **flags)
+        out = Path(args.out or Path(args.resume).parent)
+        where = f" (batch {run.batch}/{run.batches_per_epoch} of epoch {run.epoch + 1})" if run.batch else ""
+        print(f"resuming {args.resume} at epoch {run.epoch}/{run.config.epochs}{where}")
+        return run, out
+    defaults = {"model": "mlp", "dataset": "digits", "optimizer": "adam", "momentum": 0.9, "weight_decay": 0.0,
+                "scheduler": "none", "val_fraction": 0.1, "seed": 0, "root": "data"}  # fmt: skip
+    values = {key: getattr(args, key) for key in RESUMABLE}
+    values.update({k: v for k, v in defaults.items() if values[k] is None})
+    config = Config(**values, epochs=args.epochs)
+    run = Run.start(config, device=args.device, download=args.download)
+    return run, Path(args.out or f"runs/{run.config.dataset}-{run.config.model}")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a model, print each epoch, then the test metrics; write everything into --out."""
     kernel_name = _setup_device(args.kernels, args.device)
-    if args.resume:
-        run = Run.resume(args.resume, device=args.device, epochs=args.epochs)
-        out = Path(args.out or Path(args.resume).parent)
-        print(f"resuming {args.resume} at epoch {run.epoch}/{run.config.epochs}")
-    else:
-        config = Config(dataset=args.dataset, model=args.model, optimizer=args.optimizer, lr=args.lr,
-                        epochs=args.epochs, batch_size=args.batch_size, momentum=args.momentum,
-                        weight_decay=args.weight_decay, scheduler=args.scheduler, val_fraction=args.val_fraction,
-                        seed=args.seed, root=args.root)  # fmt: skip
-        run = Run.start(config, device=args.device, download=args.download)
-        out = Path(args.out or f"runs/{config.dataset}-{config.model}")
+    run, out = _start_or_resume(args)
     c, task = run.config, run.task
     n_params = sum(p.numel() for p in run.model.parameters())
     print(f"{c.dataset}: {len(task.train[0])} train / {len(task.val[0])} val / {len(task.test[0])} test samples, "
@@ -124,19 +140,26 @@ def cmd_train(args: argparse.Namespace) -> int:
           f"{c.epochs} epochs, seed {c.seed}, kernels {kernel_name} on {args.device}")  # fmt: skip
     if kernel_name == "numba":  # one line before the progress bar when the kernels compile first
         announce_numba_compile(("matmul",) if c.model == "mlp" else None)
-    try:
-        for row in run.epochs(progress=not args.no_progress):
-            print(f"epoch {row['epoch']:>3}/{c.epochs}  train loss {row['train_loss']:.4f} acc {row['train_acc']:.4f}"
-                  f"  |  val loss {row['val_loss']:.4f} acc {row['val_acc']:.4f}  |  {row['seconds']:.1f} s",
-                  flush=True)  # fmt: skip
-    except KeyboardInterrupt:
-        _write_outputs(run, out, None)
-        print(f"\ninterrupted after {run.epoch} complete epochs: checkpoint saved to {out / 'checkpoint.npz'}; "
-              f"continue with: tinygrad-edu train --resume {out / 'checkpoint.npz'}", file=sys.stderr)  # fmt: skip
-        return 130
-    test = run.test_metrics()
-    _print_test(test, task.classes)
-    _write_outputs(run, out, test)
+    with DeferredInterrupt() as interrupt:
+        run.stop = interrupt.requested  # Ctrl-C stops at the next safe point
+        try:
+            for row in run.epochs(progress=not args.no_progress):
+                print(f"epoch {row['epoch']:>3}/{c.epochs}  train loss {row['train_loss']:.4f} acc "
+                      f"{row['train_acc']:.4f}  |  val loss {row['val_loss']:.4f} acc {row['val_acc']:.4f}  |  "
+                      f"{row['seconds']:.1f} s", flush=True)  # fmt: skip
+            test = run.test_metrics()
+        except KeyboardInterrupt:
+            with interrupt.shielded():  # no further Ctrl-C can stop the save
+                _write_outputs(run, out, None)
+            where = f"batch {run.batch}/{run.batches_per_epoch} of epoch {run.epoch + 1}" if run.batch else (
+                f"{run.epoch} complete epochs")  # fmt: skip
+            print(f"\ninterrupted after {where}: checkpoint saved to {out / 'checkpoint.npz'}; "
+                  f"continue with: tinygrad-edu train --resume {out / 'checkpoint.npz'}", file=sys.stderr)  # fmt: skip
+            return 130
+        run.finished = True
+        with interrupt.shielded():
+            _print_test(test, task.classes)
+            _write_outputs(run, out, test)
     print(f"wrote {out}/: checkpoint.npz, history.csv, history.json, curves.png, metrics.json")
     return 0
 
@@ -148,7 +171,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Rebuild the data split of a checkpoint and report the model's metrics on it."""
     model, task, ckpt = load_model(args.checkpoint)
     x, y = {"train": task.train, "val": task.val, "test": task.test}[args.split]
-    print(f"{ckpt['config']['model']} on {task.dataset} ({args.split}, {len(y)} samples), "
+    print(f"{ckpt['config'].model} on {task.dataset} ({args.split}, {len(y)} samples), "
           f"after {ckpt['epoch']} epochs")  # fmt: skip
     test = scores(model, x, y, task.num_classes)
     _print_test(test, task.classes)
@@ -159,11 +182,18 @@ def _read_inputs(path: Path) -> np.ndarray:
     """Samples to predict, from a .npy array or a .csv of numbers (one sample per row)."""
     if not path.exists():
         raise CLIError(f"input file {path} does not exist")
-    if path.suffix == ".npy":
-        return np.load(path, allow_pickle=False).astype(np.float32)
-    if path.suffix == ".csv":
-        return np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
-    raise CLIError(f"--input must be a .npy or .csv file, got {path.name}")
+    if path.suffix not in (".npy", ".csv"):
+        raise CLIError(f"--input must be a .npy or .csv file, got {path.name}")
+    try:
+        if path.suffix == ".npy":
+            x = np.load(path, allow_pickle=False)
+        else:
+            x = np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
+        if x.ndim < 2 or x.dtype.kind not in "biuf":
+            raise ValueError(f"expected rows of numbers, found shape {x.shape} of {x.dtype}")
+        return x.astype(np.float32)
+    except Exception as e:  # a damaged .npy header, a pickled array, text in the CSV...
+        raise CLIError(f"cannot read --input {path}: {type(e).__name__}: {e}") from e
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -200,22 +230,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = sub.add_parser("train", help="train a model (default: an MLP on the bundled digits)")
-    train.add_argument("--model", choices=MODEL_NAMES, default="mlp")
-    train.add_argument("--dataset", choices=DATASETS, default="digits")
-    train.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam")
+    train.add_argument("--model", choices=MODEL_NAMES, help="the model (default: mlp)")
+    train.add_argument("--dataset", choices=DATASETS, help="the data set (default: digits)")
+    train.add_argument("--optimizer", choices=sorted(OPTIMIZERS), help="the optimizer (default: adam)")
     train.add_argument("--lr", type=_positive(float), help="learning rate (default: 1e-3 for Adam, 0.05 for SGD)")
     train.add_argument("--epochs", type=_positive(int), help="epochs (default: per dataset, 30 for digits)")
     train.add_argument("--batch-size", type=_positive(int), help="batch size (default: per dataset, 32 for digits)")
-    train.add_argument("--momentum", type=float, default=0.9, help="momentum of SGD and RMSprop (default 0.9)")
-    train.add_argument("--weight-decay", type=float, default=0.0)
-    train.add_argument("--scheduler", choices=SCHEDULERS, default="none", help="learning-rate schedule")
-    train.add_argument("--val-fraction", type=float, default=0.1, help="share of the training data kept for validation")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--momentum", type=float, help="momentum of SGD and RMSprop (default 0.9)")
+    train.add_argument("--weight-decay", type=float, help="L2 penalty (default 0)")
+    train.add_argument("--scheduler", choices=SCHEDULERS, help="learning-rate schedule (default: none)")
+    train.add_argument("--val-fraction", type=float, help="share of the training data kept for validation (0.1)")
+    train.add_argument("--seed", type=int, help="random seed (default 0)")
     train.add_argument("--kernels", choices=kernels.NAMES, help="kernel backend (default: numpy on cpu, cupy on cuda)")
     train.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     train.add_argument("--out", help="output folder (default: runs/DATASET-MODEL)")
-    train.add_argument("--resume", metavar="CKPT", help="continue training from a checkpoint")
-    train.add_argument("--root", default="data", help="folder for MNIST / Fashion-MNIST / CIFAR-10 files")
+    train.add_argument(
+        "--resume", metavar="CKPT", help="continue a run from its checkpoint (other flags must agree with it)"
+    )
+    train.add_argument("--root", help="folder for MNIST / Fashion-MNIST / CIFAR-10 files (default: data)")
     train.add_argument("--download", action="store_true", help="download the data set files if they are missing")
     train.add_argument("--no-progress", action="store_true", help="no progress bar (per-epoch lines only)")
     train.set_defaults(func=cmd_train)
@@ -245,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (CLIError, DatasetError, kernels.KernelUnavailable, FileNotFoundError, ValueError) as e:
-        print(f"tinygrad-edu {args.command}: error: {e}", file=sys.stderr)
+        message = " ".join(str(e).split())  # one line, whatever the message holds
+        print(f"tinygrad-edu {args.command}: error: {message}", file=sys.stderr)
         return 2 if isinstance(e, CLIError) else 1
     except RuntimeError as e:  # e.g. device 'cuda' without a GPU
         if "cuda" not in str(e).lower() and "CuPy" not in str(e):

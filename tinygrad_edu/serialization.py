@@ -22,10 +22,16 @@ The file format — an ordinary .npz (a zip of .npy files), readable without tin
 So ``np.load("ckpt.npz")["model/fc1.weight"]`` reads a weight with plain NumPy, and
 ``json.loads(str(np.load("ckpt.npz")["__tinygrad_edu__"]))`` shows the whole structure.
 
-Saving writes a temporary file in the same folder and renames it over ``path`` only once it is
-complete (``os.replace`` is atomic), so a crash or Ctrl-C never leaves a half-written checkpoint:
-the previous file stays intact. Loading uses ``allow_pickle=False``: a file holding pickled
-objects is refused, never executed.
+Saving to a path writes ``.{name}.tmp-{pid}`` in the same folder and renames it over ``path`` only
+once it is complete (``os.replace`` is atomic), so a crash, Ctrl-C or ``kill -9`` never leaves a
+half-written checkpoint: the previous file stays intact. The next save of the same path removes
+temporary files left by processes that no longer run. Files are created with the process's umask,
+like any other file the program writes. ``save`` and ``load`` also take binary file objects
+(``io.BytesIO``, ``open(..., "wb")``), as PyTorch's do; a file object is written in place.
+
+Loading never unpickles (object arrays are refused) and trusts no size in the file: see
+``tinygrad_edu.npz`` for the checks, and ``tinygrad_edu.limits`` for the 1 GiB default limit and
+how to raise it. Every problem is a ``CheckpointError`` (a ``ValueError``) naming the file and key.
 """
 
 from __future__ import annotations
@@ -33,14 +39,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import re
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
 from .device import to_device
+from .limits import max_bytes as limit_of
+from .npz import CheckpointError, read_npz, readable
 from .tensor import Tensor
 
 STRUCTURE = "__tinygrad_edu__"  # the entry holding the JSON description of the nesting
@@ -91,88 +99,180 @@ class _Writer:
         if isinstance(obj, list | tuple):
             kind = "list" if isinstance(obj, list) else "tuple"
             return {kind: [self.node(v, [*path, str(i)]) for i, v in enumerate(obj)]}
+        if callable(getattr(obj, "state_dict", None)):
+            raise TypeError(
+                f"save: {where} is a {type(obj).__name__}; tinygrad_edu saves no Python objects (PyTorch would "
+                f"pickle it). Save its state_dict() instead: tge.save(model.state_dict(), path), then "
+                f"model.load_state_dict(tge.load(path)) on a freshly built {type(obj).__name__}"
+            )
         raise TypeError(
             f"save: cannot store {where} of type {type(obj).__name__}; save dicts, lists, tuples, arrays, "
             "Tensors, numbers, strings and None (e.g. model.state_dict(), not the model)"
         )
 
 
-def save(obj: Any, path: str | os.PathLike) -> None:
-    """Write ``obj`` (a state dict, or any nesting of dicts/lists/tuples of arrays and numbers) to ``path``.
+def _write_npz(f: IO[bytes], entries: dict[str, np.ndarray]) -> None:
+    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for name, array in entries.items():
+            with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asarray(array), allow_pickle=False)
 
-    The file is an .npz written atomically: a temporary file in the same folder, renamed over
-    ``path`` once complete. The name is used as given (no ".npz" is appended).
+
+_WRITING: set[str] = set()  # temporary files this process is writing right now (other threads' saves)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # it exists (someone else's process), or we cannot tell: keep its file
+    return True
+
+
+def temp_name(path: Path) -> str:
+    """The temporary file ``save`` writes before renaming it to ``path``: ``.{name}.tmp-{pid}``."""
+    return f".{path.name}.tmp-{os.getpid()}"
+
+
+def remove_stale_temps(path: Path) -> list[Path]:
+    """Delete ``.{name}.tmp-{pid}[-k]`` files next to ``path`` whose process is gone (e.g. killed by ``kill -9``)."""
+    pattern = re.compile(re.escape(f".{path.name}.tmp-") + r"(\d+)(-\d+)?")
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(path.parent):
+            match = pattern.fullmatch(entry.name)
+            if not match or entry.path in _WRITING:
+                continue
+            pid = int(match.group(1))
+            if pid == os.getpid() or not _pid_alive(pid):
+                with contextlib.suppress(OSError):
+                    os.remove(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
+
+
+def _open_temp(path: Path) -> tuple[int, str]:
+    """Create the temporary file exclusively, mode 0o666 minus the umask (what ``open(path, "w")`` gives)."""
+    base, k = os.path.join(path.parent, temp_name(path)), 1
+    while True:
+        tmp = base if k == 1 else f"{base}-{k}"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
+        except FileExistsError:
+            k += 1
+
+
+def save(obj: Any, f: str | os.PathLike | IO[bytes]) -> None:
+    """Write ``obj`` (a state dict, or any nesting of dicts/lists/tuples of arrays and numbers) to ``f``.
+
+    ``f`` is a path or a binary file object. A path is written atomically: a temporary file
+    ``.{name}.tmp-{pid}`` in the same folder, renamed over it once complete; stale temporary files
+    of killed processes are removed first. The name is used as given (no ".npz" is appended).
+    A Module or optimizer is refused with the advice to save its ``state_dict()``.
     """
-    path = Path(path)
     writer = _Writer()
     structure = {"format": FORMAT, "version": VERSION, "root": writer.node(obj, [])}
     entries = {STRUCTURE: np.array(json.dumps(structure)), **writer.arrays}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    if hasattr(f, "write"):
+        _write_npz(f, entries)  # type: ignore[arg-type]
+        return
+    path = Path(f)  # type: ignore[arg-type]
+    remove_stale_temps(path)
+    fd, tmp = _open_temp(path)
+    _WRITING.add(tmp)
     try:
-        with os.fdopen(fd, "wb") as f:
-            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-                for name, array in entries.items():
-                    with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
-                        np.lib.format.write_array(member, np.asarray(array), allow_pickle=False)
-            f.flush()
-            os.fsync(f.fileno())
+        with os.fdopen(fd, "wb") as out:
+            _write_npz(out, entries)
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(tmp, path)  # atomic: readers see the old file or the new one, never half of one
     except BaseException:  # includes KeyboardInterrupt
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
         raise
+    finally:
+        _WRITING.discard(tmp)
 
 
-def _rebuild(node: dict[str, Any], npz: Any, path: Path) -> Any:
+def _rebuild(node: Any, arrays: dict[str, np.ndarray], name: str, where: str, used: set[str]) -> Any:
+    if not isinstance(node, dict) or len(node) != 1:
+        raise CheckpointError(f"{name} is damaged: the structure at {where!r} is not a node")
     ((kind, content),) = node.items()
     if kind == "value":
+        if content is not None and not isinstance(content, bool | int | float | str):
+            raise CheckpointError(f"{name} is damaged: the value at {where!r} is not a number or string")
         return content
     if kind in ("array", "scalar"):
-        if content not in npz:
-            raise ValueError(f"{path} is damaged: the structure names an entry {content!r} that the file lacks")
-        array = npz[content]
-        return array[()] if kind == "scalar" else array
-    if kind == "dict":
-        return {key: _rebuild(child, npz, path) for key, child in content}
-    if kind in ("list", "tuple"):
-        items = [_rebuild(child, npz, path) for child in content]
-        return items if kind == "list" else tuple(items)
-    raise ValueError(f"{path} is damaged: unknown node kind {kind!r} in its structure")
-
-
-def load(path: str | os.PathLike) -> Any:
-    """Read what ``save`` wrote: the same nesting and key types, arrays as NumPy arrays.
-
-    Raises ValueError naming the file when it is truncated, not an .npz, not written by ``save``,
-    or holds pickled objects (which are never unpickled).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"load: no file {path}")
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path} is truncated or not an .npz file (no zip directory found); it cannot be loaded")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            if STRUCTURE not in npz.files:
-                raise ValueError(
-                    f"{path} is not a tinygrad_edu file (it has no {STRUCTURE!r} entry); open it with numpy.load"
+        if not isinstance(content, str) or content not in arrays:
+            raise CheckpointError(f"{name} is damaged: the structure names an entry {content!r} that the file lacks")
+        array = arrays[content]
+        used.add(content)
+        if kind == "scalar":
+            if array.ndim:
+                raise CheckpointError(
+                    f"{name} is damaged: entry {content!r} should be a scalar, has shape {array.shape}"
                 )
-            structure = json.loads(str(npz[STRUCTURE]))
-            if not isinstance(structure, dict) or structure.get("format") != FORMAT:
-                raise ValueError(f"{path} is not a tinygrad_edu file (its {STRUCTURE!r} entry is not ours)")
-            if structure.get("version", 0) > VERSION:
-                raise ValueError(f"{path} was written by a newer tinygrad_edu (format {structure['version']}); upgrade")
-            return _rebuild(structure["root"], npz, path)
-    except ValueError as e:
-        if str(path) in str(e):
-            raise
-        if "allow_pickle" in str(e):
-            raise ValueError(
-                f"{path} holds pickled Python objects; tinygrad_edu never unpickles (it could run code from the "
-                "file). Save plain arrays and numbers instead"
-            ) from e
-        raise ValueError(f"{path} is damaged or not written by tinygrad_edu.save ({e})") from e
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError, json.JSONDecodeError) as e:
-        raise ValueError(
-            f"{path} is truncated or not an .npz file ({type(e).__name__}: {e}); it cannot be loaded"
-        ) from e
+            return array[()]
+        return array
+    if kind == "dict" and isinstance(content, list):
+        result = {}
+        for item in content:
+            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str | int)):
+                raise CheckpointError(f"{name} is damaged: a key of {where!r} is not a [key, node] pair")
+            result[item[0]] = _rebuild(item[1], arrays, name, f"{where}/{item[0]}" if where else str(item[0]), used)
+        return result
+    if kind in ("list", "tuple") and isinstance(content, list):
+        items = [_rebuild(c, arrays, name, f"{where}/{i}" if where else str(i), used) for i, c in enumerate(content)]
+        return items if kind == "list" else tuple(items)
+    raise CheckpointError(f"{name} is damaged: unknown node {kind!r} at {where or 'the root'!r} in its structure")
+
+
+def load(
+    f: str | os.PathLike | IO[bytes], map_location: Any = None, *, weights_only: bool = True,
+    max_bytes: int | None = None,
+) -> Any:  # fmt: skip
+    """Read what ``save`` wrote, from a path or a binary file object: the same nesting, arrays as NumPy arrays.
+
+    Nothing is ever unpickled (``weights_only`` is accepted for PyTorch code and is always true;
+    ``map_location`` is accepted and ignored: arrays load on the host, ``.to(device)`` moves them).
+    Sizes declared by the file are bounded by ``max_bytes`` (default: ``tinygrad_edu.limits``).
+    Raises CheckpointError (a ValueError) naming the file (and the entry) when it is truncated,
+    damaged, not an .npz, not written by ``save``, or holds pickled objects; FileNotFoundError
+    when the path does not exist.
+    """
+    if hasattr(f, "read"):
+        name = str(getattr(f, "name", None) or f"the {type(f).__name__} file object")
+        limit = limit_of(max_bytes)
+        source: Any = readable(f, limit)
+    else:
+        path = Path(f)  # type: ignore[arg-type]
+        name, source = str(path), path
+        if not path.is_file():
+            raise FileNotFoundError(f"load: no file {path}")
+    arrays = read_npz(source, name, max_bytes)
+    if STRUCTURE not in arrays:
+        raise CheckpointError(
+            f"{name} is not a tinygrad_edu file (it has no {STRUCTURE!r} entry); open it with numpy.load"
+        )
+    try:
+        structure = json.loads(str(arrays.pop(STRUCTURE)[()]))
+    except (ValueError, TypeError, RecursionError) as e:
+        raise CheckpointError(f"{name} is damaged: its {STRUCTURE!r} entry is not JSON ({e})") from e
+    if not isinstance(structure, dict) or structure.get("format") != FORMAT:
+        raise CheckpointError(f"{name} is not a tinygrad_edu file (its {STRUCTURE!r} entry is not ours)")
+    version = structure.get("version")
+    if not isinstance(version, int) or version < 1:
+        raise CheckpointError(f"{name} is damaged: its format version is {version!r}")
+    if version > VERSION:
+        raise CheckpointError(f"{name} was written by a newer tinygrad_edu (format {version}); upgrade")
+    used: set[str] = set()
+    try:
+        obj = _rebuild(structure.get("root"), arrays, name, "", used)
+    except RecursionError as e:
+        raise CheckpointError(f"{name} is damaged: its structure nests too deeply") from e
+    extra = sorted(set(arrays) - used)
+    if extra:
+        raise CheckpointError(f"{name} is damaged: entry {extra[0]!r} is not part of its structure")
+    return obj

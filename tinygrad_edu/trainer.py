@@ -6,18 +6,26 @@
     print(run.test_metrics())
 
 The loop itself (``train_epoch``) is the usual five lines: forward, loss, zero_grad, backward,
-step. A checkpoint holds everything needed to continue exactly where the run stopped: the
-weights, the optimizer's state (Adam's moments), the scheduler, the epoch, the history and the
-random generator's state, so a resumed run follows the same trajectory as an uninterrupted one.
+step. A checkpoint holds everything needed to continue exactly where the run stopped, even in the
+middle of an epoch: the weights, the optimizer's state (Adam's moments), the scheduler, the
+history, the random generator's state, and the position inside the epoch — its shuffled order
+of samples, how many batches are done and the running loss and accuracy sums. So a run resumed
+from a checkpoint written at any batch ends with the same weights, bit for bit, as one that was
+never interrupted (``tests/test_resume.py`` proves it).
+
+Each epoch's order is drawn here, from ``default_rng([seed, epoch])`` (what
+``DataLoader(shuffle=True, seed=seed)`` draws too), so that the checkpoint can hold it and the
+DataLoader of a resumed epoch walks only the batches still to do. The loop calls ``run.stop()``
+after every optimizer step and between evaluation batches: when it returns True (the CLI's
+Ctrl-C handler, see ``interrupt.py``) it raises KeyboardInterrupt there, at a consistent state.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import time
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +33,10 @@ import numpy as np
 
 from . import metrics, optim, random
 from .autograd import no_grad
-from .data import DataLoader, TensorDataset
+from .data import DataLoader, Subset, TensorDataset
 from .models import build_model
 from .nn import functional as F
-from .serialization import load, save
+from .serialization import save
 from .tasks import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, Task, load_task
 from .tensor import Tensor
 
@@ -36,7 +44,7 @@ OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW, "rmspr
               "adagrad": optim.Adagrad}  # fmt: skip
 DEFAULT_LR = {"sgd": 0.05, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3, "adagrad": 1e-2}
 SCHEDULERS = ("none", "step", "cosine", "plateau")
-CHECKPOINT_FORMAT = "tinygrad_edu checkpoint 1"
+CHECKPOINT_FORMAT = "tinygrad_edu checkpoint 2"  # 1: no position inside the epoch
 
 
 @dataclass
@@ -84,8 +92,18 @@ def make_scheduler(config: Config, opt: optim.Optimizer) -> Any:
     return None
 
 
-def evaluate(model: Any, x: np.ndarray, y: np.ndarray, device: str = "cpu", batch_size: int = 512) -> dict:
-    """Mean cross-entropy, accuracy and the predictions of ``model`` on (x, y), in eval mode, without a graph."""
+def _never() -> bool:
+    return False
+
+
+def evaluate(
+    model: Any, x: np.ndarray, y: np.ndarray, device: str = "cpu", batch_size: int = 512,
+    stop: Callable[[], bool] = _never,
+) -> dict:  # fmt: skip
+    """Mean cross-entropy, accuracy and the predictions of ``model`` on (x, y), in eval mode, without a graph.
+
+    ``stop`` is polled after each batch; when it returns True, KeyboardInterrupt is raised.
+    """
     was_training = model.training
     model.eval()
     total, predictions = 0.0, []
@@ -95,14 +113,19 @@ def evaluate(model: Any, x: np.ndarray, y: np.ndarray, device: str = "cpu", batc
             target = Tensor(y[i : i + batch_size], device=device)
             total += F.cross_entropy(logits, target, reduction="sum").item()
             predictions.append(logits.argmax(dim=1).numpy())
+            if stop():
+                model.train(was_training)
+                raise KeyboardInterrupt
     model.train(was_training)
     predicted = np.concatenate(predictions) if predictions else np.zeros(0, dtype=np.int64)
     return {"loss": total / max(len(x), 1), "accuracy": metrics.accuracy(y, predicted), "predictions": predicted}
 
 
-def scores(model: Any, x: np.ndarray, y: np.ndarray, num_classes: int, device: str = "cpu") -> dict[str, Any]:
+def scores(
+    model: Any, x: np.ndarray, y: np.ndarray, num_classes: int, device: str = "cpu", stop: Callable[[], bool] = _never
+) -> dict[str, Any]:
     """Loss, accuracy, macro precision/recall/F1 and the confusion matrix of ``model`` on (x, y)."""
-    result = evaluate(model, x, y, device=device)
+    result = evaluate(model, x, y, device=device, stop=stop)
     p = result.pop("predictions")
     return {**result, "precision": metrics.precision(y, p, num_classes=num_classes),
             "recall": metrics.recall(y, p, num_classes=num_classes),
@@ -111,7 +134,7 @@ def scores(model: Any, x: np.ndarray, y: np.ndarray, num_classes: int, device: s
 
 
 class Run:
-    """The state of one training run: config, data, model, optimizer, history."""
+    """The state of one training run: config, data, model, optimizer, history, and where in an epoch it is."""
 
     def __init__(self, config: Config, task: Task, device: str = "cpu") -> None:
         self.config, self.task, self.device = config, task, device
@@ -119,10 +142,18 @@ class Run:
         self.model = build_model(config.model, task.input_shape, task.num_classes).to(device)
         self.optimizer = make_optimizer(config, self.model.parameters())
         self.scheduler = make_scheduler(config, self.optimizer)
-        x, y = task.train
-        self.loader = DataLoader(TensorDataset(x, y), batch_size=config.batch_size, shuffle=True, seed=config.seed)
+        self.dataset = TensorDataset(*task.train)
         self.epoch = 0  # epochs completed
         self.history: list[dict[str, float]] = []
+        self.finished = False  # True once the test metrics of the last epoch were computed
+        self.stop: Callable[[], bool] = _never  # polled after every step: True → KeyboardInterrupt
+        self._new_epoch()
+
+    def _new_epoch(self) -> None:
+        """Forget the finished epoch: no order drawn yet, no batch done, sums at zero."""
+        self.order: np.ndarray | None = None  # this epoch's order of training samples, once drawn
+        self.batch = 0  # batches of this epoch done
+        self.sums = {"loss": 0.0, "correct": 0, "seen": 0, "seconds": 0.0}  # running sums of this epoch
 
     @classmethod
     def start(cls, config: Config, device: str = "cpu", download: bool = False) -> Run:
@@ -131,31 +162,34 @@ class Run:
         return cls(config, load_task(config.dataset, config.root, config.seed, download, config.val_fraction), device)
 
     @classmethod
-    def resume(cls, path: str | Path, device: str = "cpu", epochs: int | None = None) -> Run:
-        """Continue a run from its checkpoint (optionally to a new total number of ``epochs``)."""
-        ckpt = read_checkpoint(path)
-        config = Config(**{f.name: ckpt["config"][f.name] for f in fields(Config)})
-        if epochs is not None:
-            config.epochs = epochs
-        run = cls(config, load_task(config.dataset, config.root, config.seed, False, config.val_fraction), device)
-        run.model.load_state_dict(ckpt["model"])
-        run.optimizer.load_state_dict(ckpt["optimizer"])
-        if run.scheduler is not None and ckpt.get("scheduler") is not None:
-            run.scheduler.load_state_dict(ckpt["scheduler"])
-        run.epoch = int(ckpt["epoch"])
-        run.loader.epoch = run.epoch  # the next epoch shuffles as it would have without the break
-        run.history = [dict(row) for row in ckpt["history"]]
-        random.generator().bit_generator.state = json.loads(ckpt["rng"])
-        return run
+    def resume(cls, path: str | Path, device: str = "cpu", epochs: int | None = None, **flags: Any) -> Run:
+        """Continue a run from its checkpoint (optionally to a new total of ``epochs``); see checkpoint.resume."""
+        from .checkpoint import resume
+
+        return resume(path, device=device, epochs=epochs, **flags)
+
+    @property
+    def batches_per_epoch(self) -> int:
+        """How many batches one epoch has (the last one may be smaller)."""
+        return -(-len(self.dataset) // self.config.batch_size)
+
+    def epoch_order(self, epoch: int) -> np.ndarray:
+        """The order in which epoch ``epoch`` (0-based) visits the training samples: seeded by (seed, epoch)."""
+        return np.random.default_rng([self.config.seed, epoch]).permutation(len(self.dataset))
 
     def train_epoch(self, progress: bool = False) -> tuple[float, float]:
-        """One pass over the training data; returns its mean loss and accuracy."""
+        """Train on the batches of this epoch still to do; returns the epoch's mean loss and accuracy."""
         from tqdm.auto import tqdm
 
+        if self.order is None:
+            self.order = self.epoch_order(self.epoch)
+        b = self.config.batch_size
+        todo = Subset(self.dataset, self.order[self.batch * b :])
+        loader = DataLoader(todo, batch_size=b)  # the order is drawn above, so no shuffle here
         self.model.train()
-        total_loss, correct, seen = 0.0, 0, 0
-        batches = tqdm(self.loader, desc=f"epoch {self.epoch + 1}/{self.config.epochs}", leave=False,
-                       disable=not progress, unit="batch")  # fmt: skip
+        batches = tqdm(loader, desc=f"epoch {self.epoch + 1}/{self.config.epochs}", leave=False, unit="batch",
+                       disable=not progress, initial=self.batch, total=self.batches_per_epoch)  # fmt: skip
+        start, sums = time.perf_counter(), self.sums
         for x, y in batches:
             x, y = x.to(self.device), y.to(self.device)
             logits = self.model(x)
@@ -163,37 +197,46 @@ class Run:
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
-            total_loss += loss.item() * len(y)
-            correct += int((logits.argmax(dim=1) == y).sum().item())
-            seen += len(y)
+            sums["loss"] += loss.item() * len(y)
+            sums["correct"] += int((logits.argmax(dim=1) == y).sum().item())
+            sums["seen"] += len(y)
+            self.batch += 1
             batches.set_postfix(loss=f"{loss.item():.4f}")
-        return total_loss / seen, correct / seen
+            if self.stop():
+                sums["seconds"] += time.perf_counter() - start
+                raise KeyboardInterrupt  # here the state is consistent: the checkpoint resumes exactly
+        sums["seconds"] += time.perf_counter() - start
+        return sums["loss"] / max(sums["seen"], 1), sums["correct"] / max(sums["seen"], 1)
 
     def epochs(self, progress: bool = False) -> Iterator[dict[str, float]]:
         """Train until ``config.epochs``, yielding each epoch's history row."""
         while self.epoch < self.config.epochs:
-            start = time.perf_counter()
             train_loss, train_acc = self.train_epoch(progress)
-            val = evaluate(self.model, *self.task.val, device=self.device)
+            start = time.perf_counter()
+            val = evaluate(self.model, *self.task.val, device=self.device, stop=self.stop)
+            seconds = self.sums["seconds"] + time.perf_counter() - start
             self.epoch += 1
             row = {"epoch": self.epoch, "train_loss": train_loss, "train_acc": train_acc,
                    "val_loss": val["loss"], "val_acc": val["accuracy"],
-                   "lr": self.optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - start}  # fmt: skip
+                   "lr": self.optimizer.param_groups[0]["lr"], "seconds": seconds}  # fmt: skip
             if isinstance(self.scheduler, optim.lr_scheduler.ReduceLROnPlateau):
                 self.scheduler.step(val["loss"])
             elif self.scheduler is not None:
                 self.scheduler.step()
             self.history.append(row)
+            self._new_epoch()
             if not math.isfinite(train_loss):
                 raise FloatingPointError(
                     f"the training loss became {train_loss} in epoch {self.epoch}: lower the learning rate "
                     f"(--lr, now {self.config.lr})"
                 )
             yield row
+            if self.stop():
+                raise KeyboardInterrupt
 
     def test_metrics(self) -> dict[str, Any]:
         """Loss, accuracy, macro precision/recall/F1 and the confusion matrix on the test set."""
-        return scores(self.model, *self.task.test, self.task.num_classes, device=self.device)
+        return scores(self.model, *self.task.test, self.task.num_classes, device=self.device, stop=self.stop)
 
     def checkpoint(self) -> dict[str, Any]:
         """Everything needed to resume or evaluate this run, as a state dict of arrays and numbers."""
@@ -204,33 +247,18 @@ class Run:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
             "epoch": self.epoch,
+            "position": {
+                "batch": self.batch,
+                **self.sums,
+                "order": None if self.order is None else self.order.astype(np.int64),
+            },  # fmt: skip
+            "finished": self.finished,
             "history": self.history,
             "classes": self.task.classes,
             "normalisation": {"mean": self.task.mean, "std": self.task.std},
-            "rng": json.dumps(random.generator().bit_generator.state),
+            "rng": random.generator().bit_generator.state,
         }
 
     def save(self, path: str | Path) -> None:
         """Write the checkpoint (atomically: a crash mid-write leaves the previous one intact)."""
         save(self.checkpoint(), path)
-
-
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Load a checkpoint written by ``Run.save``, or explain what the file is not."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"checkpoint {path} does not exist (train writes one to OUT/checkpoint.npz)")
-    ckpt = load(path)
-    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not a tinygrad-edu training checkpoint (no '{CHECKPOINT_FORMAT}' marker)")
-    return ckpt
-
-
-def load_model(path: str | Path, device: str = "cpu") -> tuple[Any, Task, dict[str, Any]]:
-    """The trained model of a checkpoint, its data (same split and normalisation), and the checkpoint."""
-    ckpt = read_checkpoint(path)
-    config = Config(**{f.name: ckpt["config"][f.name] for f in fields(Config)})
-    task = load_task(config.dataset, config.root, config.seed, False, config.val_fraction)
-    model = build_model(config.model, task.input_shape, task.num_classes)
-    model.load_state_dict(ckpt["model"])
-    return model.to(device).eval(), task, ckpt
