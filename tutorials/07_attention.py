@@ -161,11 +161,12 @@ print("is_causal=True == the −inf mask, and outputs 0..2 ignore values 3..4")
 # `nn.MultiheadAttention(E, h)` projects its inputs to queries, keys and values with one stacked weight
 # `in_proj_weight` = [W_q; W_k; W_v] (PyTorch's layout), cuts the E features into h heads of E/h,
 # runs attention in each head on its own, glues the heads back together and mixes them with
-# `out_proj`. Rebuilt here from its parameters:
+# `out_proj`. Like PyTorch it takes (L, N, E) unless `batch_first=True` ((N, L, E), used here).
+# Rebuilt here from its parameters:
 
 # %%
 tge.manual_seed(0)
-mha = nn.MultiheadAttention(embed_dim=8, num_heads=2)
+mha = nn.MultiheadAttention(embed_dim=8, num_heads=2, batch_first=True)  # inputs (N, L, E)
 x = rng.standard_normal((1, 5, 8)).astype(np.float32)
 out_layer, w_layer = mha(tge.tensor(x), tge.tensor(x), tge.tensor(x))
 W, bias = mha.in_proj_weight.numpy(), mha.in_proj_bias.numpy()
@@ -233,7 +234,7 @@ tge.manual_seed(0)
 baseline = Reverser(nn.Sequential(nn.Linear(D_MODEL, 64), nn.ReLU(), nn.Linear(64, D_MODEL)))
 baseline_acc = train(baseline, steps)
 tge.manual_seed(0)
-transformer = Reverser(nn.TransformerEncoderLayer(D_MODEL, nhead=2, dim_feedforward=64, dropout=0.0))
+transformer = Reverser(nn.TransformerEncoderLayer(D_MODEL, nhead=2, dim_feedforward=64, dropout=0.0, batch_first=True))
 transformer_acc = train(transformer, steps)
 print(f"after {steps} steps: per-position MLP {baseline_acc:.3f} of tokens right, transformer {transformer_acc:.3f}")
 print(f"parameters: MLP {baseline.num_parameters():,}, transformer {transformer.num_parameters():,}")

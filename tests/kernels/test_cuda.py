@@ -387,7 +387,7 @@ OPS = {
         [_f(2, 3, 4), _f(2, 3, 4), _f(2, 3, 5)],
     ),
     "multihead_attention": (
-        lambda x, m, d: nn.MultiheadAttention(8, 2).to(d)(x, x, x, key_padding_mask=m)[0],
+        lambda x, m, d: nn.MultiheadAttention(8, 2, batch_first=True).to(d)(x, x, x, key_padding_mask=m)[0],
         [_f(2, 3, 8), np.array([[False, False, True], [False, False, False]])],
     ),
 }

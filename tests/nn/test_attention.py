@@ -162,14 +162,14 @@ def test_mha_is_causal_builds_the_causal_mask():
 @settings(max_examples=4)
 @given(data=st.data(), heads=st.sampled_from([1, 2]), bias=st.booleans())
 def test_mha_backward(data, heads, bias):
-    mha = nn.MultiheadAttention(4, heads, bias=bias)
+    mha = nn.MultiheadAttention(4, heads, bias=bias, batch_first=True)
     q = data.draw(tensors(shape=(1, data.draw(st.integers(1, 3)), 4)))
     kv = data.draw(tensors(shape=(1, data.draw(st.integers(1, 3)), 4)))
     assert module_gradcheck(mha, q, kv, kv)
 
 
 def test_mha_dropout_acts_on_the_weights_in_training_only():
-    mha = nn.MultiheadAttention(8, 2, dropout=0.5)
+    mha = nn.MultiheadAttention(8, 2, dropout=0.5, batch_first=True)
     x = tge.randn(2, 5, 8)
     _, w = mha(x, x, x, average_attn_weights=False)
     kept = w.numpy()[w.numpy() > 0]
@@ -183,7 +183,7 @@ def test_mha_errors():
     with pytest.raises(ValueError, match="divisible"):
         nn.MultiheadAttention(10, 3)
     with pytest.raises(ValueError, match="must all end with 8 features"):
-        nn.MultiheadAttention(8, 2)(tge.zeros(1, 2, 8), tge.zeros(1, 2, 6), tge.zeros(1, 2, 6))
+        nn.MultiheadAttention(8, 2, batch_first=True)(tge.zeros(1, 2, 8), tge.zeros(1, 2, 6), tge.zeros(1, 2, 6))
 
 
 # ---- Transformer encoder ---------------------------------------------------------------------------
@@ -213,7 +213,9 @@ def test_encoder_matches_torch_and_trains():
     torch = pytest.importorskip("torch")
     layer_t = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
     theirs = torch.nn.TransformerEncoder(layer_t, 2, norm=torch.nn.LayerNorm(8), enable_nested_tensor=False)
-    ours = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 2, norm=nn.LayerNorm(8))
+    ours = nn.TransformerEncoder(
+        nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True), 2, norm=nn.LayerNorm(8)
+    )
     assert list(ours.state_dict()) == list(theirs.state_dict())
     load_torch(ours, theirs)
     x = randn(2, 4, 8)
@@ -229,7 +231,7 @@ def test_encoder_matches_torch_and_trains():
 @settings(max_examples=1)
 @given(data=st.data())
 def test_encoder_layer_backward(norm_first, data):
-    layer = nn.TransformerEncoderLayer(4, 2, dim_feedforward=3, dropout=0.2, norm_first=norm_first)
+    layer = nn.TransformerEncoderLayer(4, 2, dim_feedforward=3, dropout=0.2, norm_first=norm_first, batch_first=True)
     # rows with distinct values: at a constant row LayerNorm divides by √ε, and two of them in a row
     # curve so sharply that finite differences with a step of 1e-6 are no longer accurate
     x = data.draw(tensors(shape=(1, 2, 4), unique=True, elements=st.integers(-30, 30).map(lambda i: i / 10)))

@@ -122,5 +122,8 @@ def test_losses_and_conv_are_re_exported_not_duplicated():
     assert F.binary_cross_entropy is loss.binary_cross_entropy
     assert F.binary_cross_entropy_with_logits is loss.binary_cross_entropy_with_logits
     assert F.mse_loss is loss.mse_loss
-    assert F.conv2d is conv.conv2d and F.max_pool2d is conv.max_pool2d and F.avg_pool2d is conv.avg_pool2d
+    # F.conv2d and the pools take PyTorch's full options; their plain case is ops.conv's Function
+    x, w = tge.randn(1, 2, 5, 5, requires_grad=True), tge.randn(3, 2, 3, 3)
+    assert type(F.conv2d(x, w)._ctx) is conv.Conv2d
+    assert type(F.max_pool2d(x, 2)._ctx) is conv.MaxPool2d and type(F.avg_pool2d(x, 2)._ctx) is conv.AvgPool2d
     assert tge.nn.functional is F

@@ -221,7 +221,8 @@ def test_conv2d_channel_mismatch_and_bad_padding():
     with pytest.raises(ValueError, match="3 channels.*in_channels=1"):
         nn.Conv2d(1, 4, 3)(tge.zeros(2, 3, 8, 8))
     with pytest.raises(ValueError, match="same"):
-        nn.Conv2d(1, 4, 2, padding="same")
+        nn.Conv2d(1, 4, 3, stride=2, padding="same")
+    assert nn.Conv2d(1, 4, 2, padding="same")(tge.zeros(1, 1, 5, 7)).shape == (1, 4, 5, 7)  # even: PyTorch's pads
     with pytest.raises(ValueError, match="'valid' or 'same'"):
         nn.Conv2d(1, 4, 3, padding="full")
 

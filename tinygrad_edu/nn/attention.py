@@ -43,8 +43,9 @@ def _disallowed_to_additive(mask: Any, like: Tensor) -> Tensor:
 class MultiheadAttention(Module):
     """Attention with ``num_heads`` heads over inputs of ``embed_dim`` features, as torch.nn.MultiheadAttention.
 
-    Inputs are (N, L, E) with ``batch_first=True`` (our default; PyTorch's is False, (L, N, E)),
-    or unbatched (L, E). Parameters: ``in_proj_weight`` (3E, E) = [W_q; W_k; W_v] (xavier-uniform),
+    Inputs are (L, N, E) by default (PyTorch's ``batch_first=False``), (N, L, E) with
+    ``batch_first=True``, or unbatched (L, E). Parameters: ``in_proj_weight`` (3E, E) =
+    [W_q; W_k; W_v] (xavier-uniform),
     ``in_proj_bias`` (3E,) (zeros), ``out_proj.weight``/``out_proj.bias`` (the bias zeros), so a
     PyTorch state dict loads unchanged. ``dropout`` applies to the attention weights in training.
     """
@@ -55,7 +56,7 @@ class MultiheadAttention(Module):
         num_heads: int,
         dropout: float = 0.0,
         bias: bool = True,
-        batch_first: bool = True,
+        batch_first: bool = False,
     ) -> None:
         super().__init__()
         if embed_dim % num_heads != 0:
@@ -167,7 +168,8 @@ class TransformerEncoderLayer(Module):
         x = x + dropout1(self_attn(norm1(x)));   x = x + dropout2(linear2(dropout(act(linear1(norm2(x))))))
 
     Submodule names are PyTorch's (self_attn, linear1, dropout, linear2, norm1, norm2, dropout1,
-    dropout2), so its state dict loads here. ``batch_first=True`` is our default (PyTorch's is False).
+    dropout2), so its state dict loads here. Inputs are (L, N, d_model) unless ``batch_first=True``
+    (N, L, d_model), PyTorch's default.
     """
 
     def __init__(
@@ -178,7 +180,7 @@ class TransformerEncoderLayer(Module):
         dropout: float = 0.1,
         activation: str | Callable[[Tensor], Tensor] = "relu",
         layer_norm_eps: float = 1e-5,
-        batch_first: bool = True,
+        batch_first: bool = False,
         norm_first: bool = False,
         bias: bool = True,
     ) -> None:
@@ -206,7 +208,7 @@ class TransformerEncoderLayer(Module):
     def forward(
         self, src: Tensor, src_mask: Any = None, src_key_padding_mask: Any = None, is_causal: bool = False
     ) -> Tensor:
-        """One encoder layer over src (N, L, d_model); the masks as in MultiheadAttention."""
+        """One encoder layer over src (L, N, d_model), or (N, L, d_model) if batch_first; masks as in MHA."""
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -219,9 +221,17 @@ class TransformerEncoder(Module):
     """``num_layers`` copies of an encoder layer applied in turn (``layers.0``, ``layers.1``, ...), then ``norm``.
 
     Each copy starts from the same initial weights as ``encoder_layer`` (deep copies), as in PyTorch.
+    ``enable_nested_tensor`` and ``mask_check`` (PyTorch's fast-path switches) are accepted and change nothing.
     """
 
-    def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int, norm: Module | None = None) -> None:
+    def __init__(
+        self,
+        encoder_layer: TransformerEncoderLayer,
+        num_layers: int,
+        norm: Module | None = None,
+        enable_nested_tensor: bool = True,
+        mask_check: bool = True,
+    ) -> None:
         super().__init__()
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
         self.num_layers = num_layers

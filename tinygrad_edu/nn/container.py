@@ -137,3 +137,66 @@ class ModuleList(Module):
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """A ModuleList is a container, not a layer: loop over it in your own forward."""
         raise TypeError("ModuleList has no forward(): iterate over it in your module's forward, e.g. for layer in ...")
+
+
+class ModuleDict(Module):
+    """A dict of modules, each registered under its key: ``ModuleDict({"conv": Conv2d(1, 8, 3), "act": ReLU()})``.
+
+    The keys become the state-dict names (``heads.cls.weight``). Insertion order is kept;
+    ``[]``, ``in``, ``len``, iteration over keys, ``keys() items() values() update() pop() clear()``.
+    """
+
+    def __init__(self, modules: Any = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def keys(self) -> Iterable[str]:
+        """The keys, in insertion order."""
+        return self._modules.keys()
+
+    def items(self) -> Iterable[tuple[str, Module]]:
+        """(key, module) pairs."""
+        return self._modules.items()
+
+    def values(self) -> Iterable[Module]:
+        """The modules."""
+        return self._modules.values()
+
+    def update(self, modules: Any) -> None:
+        """Add (or replace) entries from a dict, a ModuleDict or an iterable of (key, module) pairs."""
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for key, module in pairs:
+            self[key] = module
+
+    def pop(self, key: str) -> Module:
+        """Remove the entry and return its module."""
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        self._modules.clear()
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """A ModuleDict is a container, not a layer: pick its entries in your own forward."""
+        raise TypeError("ModuleDict has no forward(): pick entries in your module's forward, e.g. self.heads[name](x)")

@@ -38,14 +38,26 @@ class Conv2d(Module):
         kernel_size: IntOrPair,
         stride: IntOrPair = 1,
         padding: IntOrPair | str = 0,
+        dilation: IntOrPair = 1,
+        groups: int = 1,
         bias: bool = True,
+        padding_mode: str = "zeros",
     ) -> None:
         super().__init__()
+        if groups < 1 or in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"Conv2d: in_channels {in_channels} and out_channels {out_channels} must divide by groups {groups}"
+            )
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(
+                f"Conv2d: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', got {padding_mode!r}"
+            )
+        self.dilation, self.groups, self.padding_mode = _pair(dilation), groups, padding_mode
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
         self.padding = padding if isinstance(padding, str) else _pair(padding)
         self._padding = self._numeric_padding()
-        self.weight = Parameter(np.empty((out_channels, in_channels, *self.kernel_size), dtype=np.float32))
+        self.weight = Parameter(np.empty((out_channels, in_channels // groups, *self.kernel_size), dtype=np.float32))
         if bias:
             self.bias = Parameter(np.empty(out_channels, dtype=np.float32))
         else:
@@ -56,15 +68,10 @@ class Conv2d(Module):
         """Padding "valid" → (0, 0); "same" → (KH // 2, KW // 2), which keeps H and W for odd kernels at stride 1."""
         if not isinstance(self.padding, str):
             return self.padding
-        if self.padding == "valid":
-            return (0, 0)
-        if self.padding == "same":
-            if self.stride != (1, 1) or any(k % 2 == 0 for k in self.kernel_size):
-                raise ValueError(
-                    f"Conv2d: padding='same' needs stride 1 and odd kernel sizes here, got "
-                    f"kernel_size={self.kernel_size}, stride={self.stride}; give the padding as numbers instead"
-                )
-            return (self.kernel_size[0] // 2, self.kernel_size[1] // 2)
+        if self.padding in ("valid", "same"):
+            if self.padding == "same" and self.stride != (1, 1):
+                raise ValueError("Conv2d: padding='same' is not supported for strided convolutions")
+            return self.padding  # F.conv2d works it out (asymmetric for even kernels)
         raise ValueError(f"Conv2d: padding must be an int, a pair, 'valid' or 'same', got {self.padding!r}")
 
     def reset_parameters(self) -> None:
@@ -73,18 +80,32 @@ class Conv2d(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         """x (N, in_channels, H, W) → (N, out_channels, OH, OW)."""
-        if input.ndim == 4 and input.shape[1] != self.in_channels:
+        if input.ndim == 4 and input.shape[1] != self.in_channels and not getattr(self.weight, "is_lazy", False):
             raise ValueError(
                 f"Conv2d({self.in_channels}, {self.out_channels}): input of shape {input.shape} has "
                 f"{input.shape[1]} channels in dim 1, expected in_channels={self.in_channels}"
             )
-        return F.conv2d(input, self.weight, self.bias, self.stride, self._padding)
+        if self.padding_mode != "zeros" and self._padding != "valid":
+            if self._padding == "same":  # total d·(k − 1) per dim, the extra one after
+                (t, b), (left, r) = [(d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
+                                     for k, d in zip(self.kernel_size, self.dilation)]  # fmt: skip
+            else:
+                (t, b), (left, r) = [(p, p) for p in self._padding]
+            input = F.pad(input, (left, r, t, b), mode=self.padding_mode)
+            return F.conv2d(input, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        return F.conv2d(input, self.weight, self.bias, self.stride, self._padding, self.dilation, self.groups)
 
     def extra_repr(self) -> str:
         """The settings repr shows inside the parentheses."""
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0, 0):
             s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s if self.bias is not None else s + ", bias=False"
 
 

@@ -18,7 +18,6 @@ from ..autograd import no_grad
 from ..device import to_device, xp_of
 from ..dtypes import as_array
 from ..ops.activation import GELU, LeakyReLU
-from ..ops.conv import avg_pool2d, conv2d, max_pool2d
 from ..ops.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -31,6 +30,51 @@ from ..ops.norm import BatchNorm, LayerNorm
 from ..random import generator
 from ..tensor import Tensor
 from ..tensor_shape import where
+from .functional_act import (
+    celu,
+    elu,
+    glu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    selu,
+    silu,
+    softmin,
+    softplus,
+    softsign,
+)
+from .functional_conv import conv1d, conv2d, conv_transpose2d, fold, unfold
+from .functional_loss import (
+    cosine_embedding_loss,
+    cosine_similarity,
+    gaussian_nll_loss,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    margin_ranking_loss,
+    multilabel_soft_margin_loss,
+    normalize,
+    pairwise_distance,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    triplet_margin_loss,
+)
+from .functional_pad import interpolate, pad, upsample
+from .functional_pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+    max_unpool2d,
+)
 
 # ---- activations --------------------------------------------------------------------------------
 
@@ -338,4 +382,48 @@ __all__ = [
     "sigmoid",
     "softmax",
     "tanh",
+]
+__all__ += [  # the second wave (PyTorch's everyday surface), defined in functional_*.py
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "avg_pool1d",
+    "celu",
+    "conv1d",
+    "conv_transpose2d",
+    "cosine_embedding_loss",
+    "cosine_similarity",
+    "elu",
+    "fold",
+    "gaussian_nll_loss",
+    "glu",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "huber_loss",
+    "interpolate",
+    "kl_div",
+    "l1_loss",
+    "logsigmoid",
+    "margin_ranking_loss",
+    "max_pool1d",
+    "max_unpool2d",
+    "mish",
+    "multilabel_soft_margin_loss",
+    "normalize",
+    "pad",
+    "pairwise_distance",
+    "poisson_nll_loss",
+    "prelu",
+    "relu6",
+    "selu",
+    "silu",
+    "smooth_l1_loss",
+    "softmin",
+    "softplus",
+    "softsign",
+    "triplet_margin_loss",
+    "unfold",
+    "upsample",
 ]

@@ -17,12 +17,12 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import numpy as np
-
 from ..autograd import no_grad
-from ..device import array_module, check_device, to_device
-from ..dtypes import as_array, as_dtype
+from ..device import to_device
+from ..dtypes import as_array
 from ..tensor import Tensor
+from .hooks import add_hook, call_with_hooks
+from .module_device import DeviceMixin
 from .parameter import Parameter
 
 # What load_state_dict returns (PyTorch's ``_IncompatibleKeys``): empty lists when every key matched.
@@ -35,7 +35,7 @@ def _addindent(text: str, spaces: int) -> str:
     return lines[0] if len(lines) == 1 else "\n".join([lines[0]] + [" " * spaces + line for line in lines[1:]])
 
 
-class Module:
+class Module(DeviceMixin):
     """Base class for layers and models: subclass it, build layers in ``__init__``, compute in ``forward``.
 
     ::
@@ -61,6 +61,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        for hooks in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks"):
+            object.__setattr__(self, hooks, OrderedDict())
 
     # ---- computing ---------------------------------------------------------------------------
 
@@ -72,8 +74,24 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """``model(x)`` runs ``forward(x)``."""
+        """``model(x)`` runs ``forward(x)`` (and the module's hooks around it, if it has any: hooks.py)."""
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks:
+            return call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False) -> Any:
+        """``hook(module, args)`` runs before forward; what it returns (if not None) replaces args. Returns a handle."""
+        return add_hook(self._forward_pre_hooks, hook, prepend, with_kwargs=with_kwargs)
+
+    def register_forward_hook(
+        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False, always_call: bool = False
+    ) -> Any:
+        """``hook(module, args, output)`` runs after forward; a non-None result replaces output. Returns a handle."""
+        return add_hook(self._forward_hooks, hook, prepend, with_kwargs=with_kwargs)
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> Any:
+        """``hook(module, grad_input, grad_output)`` runs in backward; a tuple it returns replaces grad_input."""
+        return add_hook(self._backward_hooks, hook, prepend)
 
     # ---- registration ------------------------------------------------------------------------
 
@@ -305,6 +323,8 @@ class Module:
             array = value.array if isinstance(value, Tensor) else as_array(value)
             if array.dtype.kind not in "biuf":
                 errors.append(f"value for {key}: expected an array of numbers, got {type(value).__name__}")
+            elif getattr(t, "is_lazy", False):  # a lazy layer's parameter takes the loaded shape (lazy.py)
+                values[key] = array
             elif tuple(array.shape) != t.shape:
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} from "
@@ -317,71 +337,10 @@ class Module:
         with no_grad():
             for key, array in values.items():
                 t = own[key]
+                if getattr(t, "is_lazy", False):
+                    t.materialize(array.shape)
                 t.array[...] = to_device(array, t.device).astype(t.dtype, copy=False)
         return IncompatibleKeys(missing, unexpected)
-
-    # ---- devices and dtypes ------------------------------------------------------------------
-
-    def _tensors(self) -> Iterator[Tensor]:
-        """Every parameter and buffer (persistent or not), each once."""
-        seen: set[int] = set()
-        for module in self.modules():
-            for store in (module._parameters, module._buffers):
-                for t in store.values():
-                    if t is not None and id(t) not in seen:
-                        seen.add(id(t))
-                        yield t
-
-    def to(self, *args: Any, device: str | None = None, dtype: Any = None) -> Module:
-        """Move every parameter and buffer to a device and/or cast the floating ones; returns self.
-
-        ``model.to("cuda")``, ``model.to(tge.float64)``. The Parameters stay the same objects
-        (their arrays are replaced), so an optimizer built before the move still updates them.
-        """
-        for a in args:
-            if isinstance(a, str):
-                device = a
-            else:
-                dtype = a
-        if device is not None:
-            device = check_device(device)
-            array_module(device)  # raises a clear error when that device is not usable here
-        dtype = None if dtype is None else as_dtype(dtype)
-        if dtype is not None and dtype.kind != "f":
-            raise TypeError(f"Module.to only accepts floating-point dtypes, got {dtype}")
-
-        def convert(array: Any) -> Any:
-            if device is not None:
-                array = to_device(array, device)
-            if dtype is not None and array.dtype.kind == "f":
-                array = array.astype(dtype, copy=False)
-            return array
-
-        for t in self._tensors():
-            t.array = convert(t.array)
-            if t.grad is not None:
-                t.grad.array = convert(t.grad.array)
-        return self
-
-    def cuda(self) -> Module:
-        """Move to the GPU; returns self."""
-        return self.to("cuda")
-
-    def cpu(self) -> Module:
-        """Move to the host; returns self."""
-        return self.to("cpu")
-
-    def float(self) -> Module:
-        """Cast floating parameters and buffers to float32; returns self."""
-        return self.to(np.float32)
-
-    def double(self) -> Module:
-        """Cast floating parameters and buffers to float64 (for gradcheck); returns self."""
-        return self.to(np.float64)
-
-    def half(self) -> Module:
-        """Cast floating parameters and buffers to float16; returns self."""
-        return self.to(np.float16)
 
     # ---- printing ----------------------------------------------------------------------------
 
