@@ -138,6 +138,7 @@ class TensorOps(TensorShape):
     def _compare(self, other: Any, fn: str) -> Any:
         """An elementwise comparison: a bool tensor, outside the graph (it has no gradient)."""
         x, y = operands(self, other)
+        E.broadcast_shape(fn, x.shape, y.shape)
         return self._wrap(getattr(array_module(self.device), fn)(_array(x), _array(y)))
 
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]

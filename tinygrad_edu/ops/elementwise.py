@@ -39,7 +39,7 @@ def broadcast_shape(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
         a, b = (1,) * (ndim - len(out)) + tuple(out), (1,) * (ndim - len(shape)) + tuple(shape)
         for dim in reversed(range(ndim)):
             if a[dim] != b[dim] and a[dim] != 1 and b[dim] != 1:
-                first, second = ("a", "b") if k == 1 else ("the broadcast of the first inputs", f"input {k}")
+                first, second = ("a", "b") if k == 1 else (f"{'abcdefgh'[:k]} broadcast", f"{'abcdefgh'[k]}")
                 raise RuntimeError(
                     f"{op}: The size of tensor {first} ({a[dim]}) must match the size of tensor {second} "
                     f"({b[dim]}) at non-singleton dimension {dim}; the shapes "

@@ -65,11 +65,7 @@ def _class_targets(logits: Tensor, target: Tensor, op: str, ignore_index: int) -
         raise TypeError(
             f"{op}: target must hold class indices (an integer tensor, e.g. target.long()), got {target.dtype} "
             f"of shape {target.shape}. If you have one-hot rows, pass target.argmax(dim=1)"
-            + (
-                f"; class probabilities must have the logits' shape {logits.shape}."
-                if op == "cross_entropy"
-                else "."
-            )
+            + (f"; class probabilities must have the logits' shape {logits.shape}." if op == "cross_entropy" else ".")
         )
     class_dim = 1 if logits.ndim > 1 else 0
     expected = logits.shape[:class_dim] + logits.shape[class_dim + 1 :]
