@@ -134,8 +134,10 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx, dloss):
         logp, a = ctx.saved_tensors
-        p = xp_of(logp).exp(logp)
-        drows = dloss.reshape(-1, 1) * (p * a.sum(axis=1, keepdims=True) - a)
+        xp = xp_of(logp)
+        total = a.sum(axis=1, keepdims=True)
+        p_total = xp.where(total != 0, xp.exp(logp) * total, 0)  # an ignored row (total 0) gets exactly 0
+        drows = dloss.reshape(-1, 1) * (p_total - a)
         return _unrows(drows, ctx.x_shape), None
 
 
