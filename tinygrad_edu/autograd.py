@@ -22,6 +22,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .numerics import ieee_arithmetic
+
 if TYPE_CHECKING:
     from .tensor import Tensor
 
@@ -99,6 +101,14 @@ class Function:
         self.needs_input_grad: tuple[bool, ...] = ()
         self.saved_tensors: tuple[Any, ...] = ()
         self.freed = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Run every subclass's forward and backward under IEEE rules: inf/nan results, no NumPy warnings."""
+        super().__init_subclass__(**kwargs)
+        for method in ("forward", "backward"):
+            fn = cls.__dict__.get(method)
+            if isinstance(fn, staticmethod) and not hasattr(fn.__func__, "__wrapped_ieee__"):
+                setattr(cls, method, staticmethod(ieee_arithmetic(fn.__func__)))
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep the arrays backward will need (freed after backward unless retain_graph)."""
@@ -185,6 +195,7 @@ def _as_tuple(grads: Any) -> tuple[Any, ...]:
     return grads if isinstance(grads, tuple) else (grads,)
 
 
+@ieee_arithmetic  # the sums of gradients arriving along several paths overflow to inf silently too
 def backward(root: Tensor, dy: Any, retain_graph: bool = False) -> None:
     """Accumulate dL/dt into ``t.grad`` for every leaf t that requires grad.
 

@@ -138,6 +138,7 @@ class TensorOps(TensorShape):
     def _compare(self, other: Any, fn: str) -> Any:
         """An elementwise comparison: a bool tensor, outside the graph (it has no gradient)."""
         x, y = operands(self, other)
+        E.broadcast_shape(fn, x.shape, y.shape)
         return self._wrap(getattr(array_module(self.device), fn)(_array(x), _array(y)))
 
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
@@ -269,17 +270,18 @@ class TensorOps(TensorShape):
         n = math.prod(self.shape[a] for a in axes)
         return self.sum(axes, keepdim) / n
 
-    def var(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *, correction: Any = None) -> Any:
-        """Σ(x − mean)² / (n − c) over ``dim``, c = 1 (Bessel's correction) unless unbiased=False."""
-        axes = R.normalize_dims(dim, self.ndim, "var")
-        c = (1 if unbiased else 0) if correction is None else correction
-        n = math.prod(self.shape[a] for a in axes)
-        d = self - self.mean(axes, keepdim=True)
-        return (d * d).sum(axes, keepdim) / (n - c)
+    def var(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Any:
+        """Σ(x − mean)² / (n − c) over ``dim``, c = 1 (Bessel's correction) unless unbiased=False (ops.reduce.Var).
 
-    def std(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *, correction: Any = None) -> Any:
-        """√var."""
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        ``correction=c`` sets c directly, as in PyTorch; n − c ≤ 0 gives inf (nan for a constant slice).
+        """
+        c = R.correction_of(unbiased, correction, "var")
+        return R.Var.apply(self._floating(), R.normalize_dims(dim, self.ndim, "var"), c, keepdim)
+
+    def std(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Any:
+        """√var, computed so that it is finite whenever it fits (ops.reduce.Std)."""
+        c = R.correction_of(unbiased, correction, "std")
+        return R.Std.apply(self._floating(), R.normalize_dims(dim, self.ndim, "std"), c, keepdim)
 
     def amax(self, dim: Any = None, keepdim: bool = False) -> Any:
         """Max over ``dim``; tied maxima share the gradient (ops.reduce.Amax)."""

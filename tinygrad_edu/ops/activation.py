@@ -109,8 +109,7 @@ class GELU(Function):
         if approximate == "tanh":
             u = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
             return (0.5 * x * (1 + xp.tanh(u))).astype(x.dtype, copy=False)
-        cdf = 0.5 * (1 + _erf(x / math.sqrt(2)))
-        return (x * cdf).astype(x.dtype, copy=False)
+        return (x * (1 + _erf(x / math.sqrt(2))) * 0.5).astype(x.dtype, copy=False)  # PyTorch's order: inf past 1.7e38
 
     @staticmethod
     def backward(ctx, dy):

@@ -3,20 +3,51 @@
 Unary ops read ``y = f(x)``, ``dx = dy · f'(x)``: ``dy`` is dL/dy, the gradient arriving from
 above, and ``dx`` the gradient we hand down (the chain rule). Binary ops read ``z = x ∘ y``.
 Arrays are NumPy or CuPy; ``xp_of(x)`` picks the module, so one formula serves both devices.
+Every forward and backward runs under IEEE rules (tinygrad_edu.numerics): x/0 is ±inf, ln 0 is −inf,
+ln(−1) is nan and 3e38 · 10 is inf, silently, as in PyTorch.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ..autograd import Function
 from ..device import xp_of
 
 # ---------------------------------------------------------------------------------------------
-# Broadcasting's backward, written once
+# Broadcasting, written once: the shapes' check (forward) and the gradient's sum (backward)
 # ---------------------------------------------------------------------------------------------
+
+
+def broadcast_shape(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape that ``shapes`` broadcast to, or PyTorch's RuntimeError naming ``op`` and every shape.
+
+    Shapes are lined up from the right; at each position the sizes must be equal, or one of them 1
+    (which is stretched), or missing (a new leading axis):
+
+        (2, 3) and (4, 3) -> RuntimeError (2 vs 4 at dim 0)      (3, 1) and (4,) -> (3, 4)
+
+    Every op that broadcasts its inputs (the arithmetic, maximum/minimum, comparisons, where) calls
+    this before computing, so a mismatch says which op and which shapes, instead of NumPy's
+    "operands could not be broadcast together".
+    """
+    out = shapes[0]
+    for k, shape in enumerate(shapes[1:], start=1):
+        if shape == out:
+            continue
+        ndim = max(len(out), len(shape))
+        a, b = (1,) * (ndim - len(out)) + tuple(out), (1,) * (ndim - len(shape)) + tuple(shape)
+        for dim in reversed(range(ndim)):
+            if a[dim] != b[dim] and a[dim] != 1 and b[dim] != 1:
+                first, second = ("a", "b") if k == 1 else (f"{'abcdefgh'[:k]} broadcast", f"{'abcdefgh'[k]}")
+                raise RuntimeError(
+                    f"{op}: The size of tensor {first} ({a[dim]}) must match the size of tensor {second} "
+                    f"({b[dim]}) at non-singleton dimension {dim}; the shapes "
+                    f"{' and '.join(str(tuple(s)) for s in shapes)} do not broadcast. Sizes must be equal or 1 "
+                    "when lined up from the right."
+                )
+        out = tuple(max(i, j) if min(i, j) != 0 else 0 for i, j in zip(a, b, strict=True))
+    return tuple(out)
 
 
 def unbroadcast(dx: Any, shape: tuple[int, ...]) -> Any:
@@ -52,6 +83,7 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        broadcast_shape("add", x.shape, y.shape)
         ctx.shapes = (x.shape, y.shape)
         return x + y
 
@@ -66,6 +98,7 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        broadcast_shape("sub", x.shape, y.shape)
         ctx.shapes = (x.shape, y.shape)
         return x - y
 
@@ -81,6 +114,7 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        broadcast_shape("mul", x.shape, y.shape)
         ctx.save_for_backward(x, y)
         return x * y
 
@@ -97,27 +131,33 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        with np.errstate(divide="ignore", invalid="ignore"):  # x/0 is ±inf or nan, as in PyTorch
-            z = x / y
+        broadcast_shape("div", x.shape, y.shape)
+        z = x / y  # x/0 is ±inf (0/0 nan), as in PyTorch
         ctx.save_for_backward(x, y, z)
         return z
 
     @staticmethod
     def backward(ctx, dz):
         x, y, z = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dx = unbroadcast(dz / y, x.shape) if _wanted(ctx, 0) else None
-            dy = unbroadcast(-dz * z / y, y.shape) if _wanted(ctx, 1) else None
+        dx = unbroadcast(dz / y, x.shape) if _wanted(ctx, 0) else None
+        dy = unbroadcast(-dz * z / y, y.shape) if _wanted(ctx, 1) else None
         return dx, dy
 
 
 class Pow(Function):
-    """z = x ** y           dx = dz · y · x^(y−1),   dy = dz · z · ln x   (taken as 0 where x = 0)"""
+    """z = x ** y           dx = dz · y · x^(y−1),   dy = dz · z · ln x
+
+    At the edges, PyTorch's conventions (a learner comparing gradients sees the same numbers):
+    - y = 0: z = 1 for every x, so dx = 0 (even at 0**0, where y · x^(y−1) would be 0 · inf);
+    - x = 0 and y ≥ 0: dy = 0 (z = 0 or 1 does not change as y moves, from the side x ≥ 0);
+      x = 0 and y < 0: dy = z · ln 0 = inf · (−inf) = −inf, and dx = y · 0^(y−1) = ∓inf;
+    - x < 0: ln x is nan, so dy = nan (x^y is real only at integer y: no derivative along y).
+    """
 
     @staticmethod
     def forward(ctx, x, y):
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            z = x**y
+        broadcast_shape("pow", x.shape, y.shape)
+        z = x**y
         ctx.save_for_backward(x, y, z)
         return z
 
@@ -126,23 +166,22 @@ class Pow(Function):
         x, y, z = ctx.saved_tensors
         xp = xp_of(dz)
         dx = dy = None
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if _wanted(ctx, 0):
-                dx = unbroadcast(dz * y * x ** (y - 1), x.shape)
-            if _wanted(ctx, 1):
-                dy = unbroadcast(xp.where(x == 0, 0, dz * z * xp.log(xp.abs(x))), y.shape)
+        if _wanted(ctx, 0):
+            dx = unbroadcast(xp.where(y == 0, 0, dz * y * x ** (y - 1)).astype(dz.dtype, copy=False), x.shape)
+        if _wanted(ctx, 1):
+            dlog = xp.where((x == 0) & (y >= 0), 0, dz * z * xp.log(x))
+            dy = unbroadcast(dlog.astype(dz.dtype, copy=False), y.shape)
         return dx, dy
 
 
 class PowScalar(Function):
-    """y = x ** p  (p a number)      dx = dy · p · x^(p−1)"""
+    """y = x ** p  (p a number)      dx = dy · p · x^(p−1),   dx = 0 when p = 0 (y = 1 everywhere)"""
 
     @staticmethod
     def forward(ctx, x, p):
         ctx.save_for_backward(x)
         ctx.p = p
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return x**p
+        return x**p
 
     @staticmethod
     def backward(ctx, dy):
@@ -150,8 +189,7 @@ class PowScalar(Function):
         p = ctx.p
         if p == 0:
             return xp_of(dy).zeros_like(dy), None
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return dy * p * x ** (p - 1), None
+        return dy * p * x ** (p - 1), None
 
 
 class Neg(Function):
@@ -176,8 +214,7 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx, x):
-        with np.errstate(over="ignore"):  # e^1000 is inf, as in PyTorch
-            y = xp_of(x).exp(x)
+        y = xp_of(x).exp(x)  # e^1000 is inf, as in PyTorch
         ctx.save_for_backward(y)
         return y
 
@@ -193,14 +230,12 @@ class Log(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(divide="ignore", invalid="ignore"):  # ln 0 = −inf, ln(−1) = nan, as in PyTorch
-            return xp_of(x).log(x)
+        return xp_of(x).log(x)  # ln 0 = −inf, ln(−1) = nan, as in PyTorch
 
     @staticmethod
     def backward(ctx, dy):
         (x,) = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return dy / x
+        return dy / x
 
 
 class Sqrt(Function):
@@ -208,16 +243,14 @@ class Sqrt(Function):
 
     @staticmethod
     def forward(ctx, x):
-        with np.errstate(invalid="ignore"):
-            y = xp_of(x).sqrt(x)
+        y = xp_of(x).sqrt(x)  # √(−1) = nan, as in PyTorch
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, dy):
         (y,) = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return dy / (2 * y)
+        return dy / (2 * y)
 
 
 class Abs(Function):
@@ -298,6 +331,7 @@ class Maximum(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        broadcast_shape("maximum", x.shape, y.shape)
         ctx.save_for_backward(x, y)
         return xp_of(x).maximum(x, y)
 
@@ -315,6 +349,7 @@ class Minimum(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        broadcast_shape("minimum", x.shape, y.shape)
         ctx.save_for_backward(x, y)
         return xp_of(x).minimum(x, y)
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..device import device_of, to_device, xp_of
-from .elementwise import unbroadcast
+from .elementwise import broadcast_shape, unbroadcast
 
 
 class Reshape(Function):
@@ -168,6 +168,7 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, cond, x, y):
+        broadcast_shape("where", cond.shape, x.shape, y.shape)
         ctx.save_for_backward(cond)
         ctx.shapes = (x.shape, y.shape)
         return xp_of(x).where(cond, x, y)

@@ -11,25 +11,40 @@ of a chain of mean / sub / div ops (which would also be slower and store more ar
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..autograd import Function
 from ..device import xp_of
 from .elementwise import unbroadcast
+from .reduce import scaled_deviations
 
 
 def standardize(x: Any, axes: tuple[int, ...], eps: float) -> tuple[Any, Any]:
     """x̂ = (x − μ) / √(σ² + ε) over ``axes`` (biased σ²), and 1/√(σ² + ε) with the axes kept.
 
     Two passes (the mean first, then the squared deviations) so the variance is never the
-    difference of two large numbers.
+    difference of two large numbers. And scaled: a float32 row like [1e30, −1e30, 0] has
+    (x − μ)² = 1e60, far past float32's 3.4e38, yet x̂ = [1.2247, −1.2247, 0] is ordinary. So each
+    slice is first divided by s = 2^k ≥ its max |x| (ops.reduce.scaled_deviations: exact, and a
+    no-op for slices below 1), and since x̂ does not change when x and √(σ² + ε) scale together,
+
+        x̂ = d / √(σ_s² + ε/s²),   d = x/s − mean(x/s),   σ_s² = mean(d²) ≤ 4,
+        1/√(σ² + ε) = (1/s) · 1/√(σ_s² + ε/s²).
+
+    ε/s² may underflow to 0 for huge slices; then a constant slice (σ_s = 0, d = 0) would divide
+    0 by 0, so its denominator is taken as 1 there (x̂ = 0) and 1/√(σ² + ε) as 1/√ε, its exact value.
     """
     xp = xp_of(x)
-    mu = x.mean(axis=axes, keepdims=True)
-    d = x - mu
-    var = (d * d).mean(axis=axes, keepdims=True)
-    inv_std = 1 / xp.sqrt(var + eps)
-    return d * inv_std, inv_std
+    d, k = scaled_deviations(x, axes)
+    n = math.prod(x.shape[a] for a in axes)
+    var_s = (d * d).sum(axis=axes, keepdims=True) / x.dtype.type(n)
+    eps_s = xp.ldexp(xp.asarray(eps, dtype=x.dtype), -2 * k)  # ε / s²
+    den = xp.sqrt(var_s + eps_s)
+    dead = den == 0  # σ_s = 0 and ε/s² underflowed (or ε = 0): a constant slice
+    inv_s = 1 / xp.where(dead, 1, den).astype(x.dtype, copy=False)
+    inv_std = xp.where(dead & (k > 0), 1 / math.sqrt(eps) if eps > 0 else math.inf, xp.ldexp(inv_s, -k))
+    return d * inv_s, inv_std.astype(x.dtype, copy=False)
 
 
 class Normalize(Function):

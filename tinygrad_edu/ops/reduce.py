@@ -1,13 +1,15 @@
-"""Reductions and the softmax family: sum, amax/amin, logsumexp, softmax, log_softmax.
+"""Reductions and the softmax family: sum, amax/amin, logsumexp, softmax, log_softmax, var, std.
 
 A reduction's backward sends dy back to every element that fed it: for a sum each element gets dy
 unchanged (broadcast back over the summed axes); for a max only the winners do.
-``mean`` and ``var`` are compositions of these (see ``Tensor.mean`` and ``Tensor.var``);
+``mean`` is a composition (see ``Tensor.mean``); ``var`` and ``std`` are their own ops because
+their numerics need it (squares of large values overflow);
 ``max(dim)`` is an argmax followed by a gather (see movement.Gather).
 """
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 from typing import Any
 
@@ -95,8 +97,7 @@ class LogSumExp(Function):
     def forward(ctx, x, axes, keepdim):
         xp = xp_of(x)
         m = _stable_max(x, axes)
-        with np.errstate(divide="ignore"):  # log 0 = −inf when every x is −inf
-            y = m + xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True))
+        y = m + xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True))  # −inf when every x is −inf
         ctx.save_for_backward(x, y)
         ctx.axes, ctx.keepdim = axes, keepdim
         return y if keepdim else y.squeeze(axis=axes)
@@ -104,8 +105,7 @@ class LogSumExp(Function):
     @staticmethod
     def backward(ctx, dy):
         x, y = ctx.saved_tensors
-        with np.errstate(invalid="ignore"):
-            softmax = xp_of(x).exp(x - y)
+        softmax = xp_of(x).exp(x - y)
         return _keep(dy, ctx.axes, ctx.keepdim) * softmax, None, None
 
 
@@ -133,8 +133,7 @@ def log_softmax_array(x: Any, axis: int) -> Any:
     """log softmax(x) = x − m − log Σ e^(x−m) on a plain array (also used by cross_entropy)."""
     xp = xp_of(x)
     shifted = x - _stable_max(x, axis)
-    with np.errstate(divide="ignore"):
-        return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 class LogSoftmax(Function):
@@ -151,3 +150,114 @@ class LogSoftmax(Function):
     def backward(ctx, dy):
         (y,) = ctx.saved_tensors
         return dy - xp_of(y).exp(y) * dy.sum(axis=ctx.axis, keepdims=True), None
+
+
+# ---------------------------------------------------------------------------------------------
+# Variance and standard deviation
+# ---------------------------------------------------------------------------------------------
+
+
+def scaled_deviations(x: Any, axes: tuple[int, ...]) -> tuple[Any, Any]:
+    """d = x/s − mean(x/s) over ``axes`` with s = 2^k (k ≥ 0) per slice, every |x/s| < 1; and k (axes kept).
+
+    Squaring x − x̄ overflows float32 once |x| passes ~1.8e19 (and the mean's sum once the values
+    near 3.4e38), although the variance or the normalised values may be perfectly representable.
+    Dividing each slice by a power of two at least its max |x| keeps every square below 4, and it
+    is exact (only the exponent changes), so ordinary slices (k = 0, or any k without underflow)
+    get bit for bit the values of the plain two-pass formula. Slices with max |x| < 1 are not
+    scaled up (s = 1): their squares only underflow where they are negligible anyway.
+    The mean gets one correction pass, μ += mean(x − μ) (the corrected two-pass formula), so a
+    constant slice has d = 0 exactly instead of rounding noise that ε could not hide.
+    """
+    xp = xp_of(x)
+    n = math.prod(x.shape[a] for a in axes)
+    if x.size == 0 or n == 0:
+        k = xp.zeros((1,) * x.ndim, dtype=xp.int32)
+    else:
+        m = xp.abs(x).max(axis=axes, keepdims=True)
+        _, k = xp.frexp(m)  # m = f · 2^k with ½ ≤ f < 1, so |x| ≤ m < 2^k
+        k = xp.where(xp.isfinite(m) & (k > 0), k, 0).astype(xp.int32)  # inf/nan slices stay nan
+    x_s = xp.ldexp(x, -k)  # x / 2^k; ldexp because 2^k itself may exceed the dtype (2^128 > 3.4e38)
+    count = x.dtype.type(n)
+    mu = x_s.sum(axis=axes, keepdims=True) / count
+    mu = mu + (x_s - mu).sum(axis=axes, keepdims=True) / count  # the corrected mean: exact for a constant slice
+    return x_s - mu, k
+
+
+def _degrees_of_freedom(x: Any, axes: tuple[int, ...], correction: float) -> float:
+    """n − correction, clamped at 0 as PyTorch does (0 makes the variance inf, or nan for a constant slice)."""
+    return max(math.prod(x.shape[a] for a in axes) - correction, 0)
+
+
+def _infinite_derivative(d: Any) -> Any:
+    """∂v/∂x when n − c ≤ 0: 2(x − x̄)/0, which PyTorch takes as +inf, and nan where x = x̄ (0 · inf)."""
+    xp = xp_of(d)
+    return xp.where(d == 0, xp.nan, xp.inf).astype(d.dtype)
+
+
+class Var(Function):
+    """v = Σᵢ (xᵢ − x̄)² / (n − c)  over the axes (c: the correction, 1 = Bessel's)     dx = dv · 2(x − x̄)/(n − c)
+
+    Computed from scaled deviations (see scaled_deviations): v = s² · Σ dᵢ² / (n − c), so the
+    squares never overflow; v itself is inf only when it is larger than the dtype holds. With
+    n − c ≤ 0 there is no variance: v = Σ/0 = inf (nan for a constant slice), as in PyTorch.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axes, correction, keepdim):
+        xp = xp_of(x)
+        d, k = scaled_deviations(x, axes)
+        dof = _degrees_of_freedom(x, axes, correction)
+        v = xp.ldexp((d * d).sum(axis=axes, keepdims=True) / x.dtype.type(dof), 2 * k)  # · s²
+        ctx.save_for_backward(d, k)
+        ctx.axes, ctx.keepdim, ctx.dof = axes, keepdim, dof
+        return v if keepdim else v.squeeze(axis=axes)
+
+    @staticmethod
+    def backward(ctx, dv):
+        d, k = ctx.saved_tensors
+        dv = _keep(dv, ctx.axes, ctx.keepdim)
+        if ctx.dof == 0:
+            return dv * _infinite_derivative(d), None, None, None
+        return dv * (2 / d.dtype.type(ctx.dof)) * xp_of(d).ldexp(d, k), None, None, None  # x − x̄ = d · s
+
+
+class Std(Function):
+    """σ = √v (v the variance above)      dx = dσ/(2σ) · 2(x − x̄)/(n − c) = dσ · (x − x̄) / ((n − c) σ)
+
+    σ = s · √(Σ dᵢ² / (n − c)) from the scaled deviations, so σ is finite whenever it fits
+    (the std of [3e38, −3e38, 0] is 3e38 although its variance is inf). Where σ = 0 (a constant
+    slice) the gradient is taken as 0, PyTorch's convention for this kink.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axes, correction, keepdim):
+        xp = xp_of(x)
+        d, k = scaled_deviations(x, axes)
+        dof = _degrees_of_freedom(x, axes, correction)
+        sigma_s = xp.sqrt((d * d).sum(axis=axes, keepdims=True) / x.dtype.type(dof))  # σ / s
+        ctx.save_for_backward(d, sigma_s, k)
+        ctx.axes, ctx.keepdim, ctx.dof = axes, keepdim, dof
+        sigma = xp.ldexp(sigma_s, k)
+        return sigma if keepdim else sigma.squeeze(axis=axes)
+
+    @staticmethod
+    def backward(ctx, dsigma):
+        d, sigma_s, k = ctx.saved_tensors
+        xp = xp_of(d)
+        dsigma = _keep(dsigma, ctx.axes, ctx.keepdim)
+        dv_s = xp.where(sigma_s == 0, 0, dsigma / (2 * sigma_s)).astype(d.dtype, copy=False)  # dσ/(2σ), times s
+        if ctx.dof == 0:
+            return xp.ldexp(dv_s, -k) * _infinite_derivative(d), None, None, None
+        return dv_s * (2 / d.dtype.type(ctx.dof)) * d, None, None, None
+
+
+def correction_of(unbiased: Any, correction: Any, op: str) -> float:
+    """The c of var/std from PyTorch's two spellings: ``unbiased`` (True: c = 1) or ``correction=c`` (default 1)."""
+    if unbiased is not None and correction is not None:
+        raise RuntimeError(f"{op}: Cannot specify both unbiased and correction; pass only correction={correction}")
+    if correction is not None:
+        if isinstance(correction, bool) or not isinstance(correction, int | float | np.integer | np.floating):
+            raise TypeError(f"{op}: correction must be a number, got {correction!r}")
+        return correction
+    return 1 if unbiased is None or unbiased else 0
