@@ -116,6 +116,7 @@ class inference_mode(_GradMode):  # noqa: N801 (PyTorch's name)
     """``inference_mode()`` is ``no_grad()`` here; ``inference_mode(False)`` leaves the mode as it is."""
 
     def __new__(cls, mode: Any = True) -> Any:
+        """``inference_mode()``, ``inference_mode(False)``, or ``@inference_mode`` on a function."""
         if callable(mode):  # @inference_mode without parentheses
             return cls(True)(mode)
         manager = object.__new__(cls)
@@ -132,9 +133,11 @@ class inference_mode(_GradMode):  # noqa: N801 (PyTorch's name)
 
 class set_grad_enabled(_GradMode):  # noqa: N801 (PyTorch's name)
     """Turn recording on or off: ``tge.set_grad_enabled(False)`` now (in this thread), or
-    ``with tge.set_grad_enabled(is_train): ...`` for a block, restoring the previous mode after it."""
+    ``with tge.set_grad_enabled(is_train): ...`` for a block, restoring the previous mode after it.
+    """
 
     def __new__(cls, mode: bool) -> Any:
+        """Set the mode now; entering the block sets it, leaving restores what was there before."""
         manager = object.__new__(cls)
         manager.enabled = bool(mode)
         manager._before = _state.grad_enabled

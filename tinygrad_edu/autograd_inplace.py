@@ -20,7 +20,8 @@ Two things keep this honest:
 - **The old numbers.** If the op's own backward needs ``y₀`` (``y.mul_(w)`` needs it for ``dw``),
   the node keeps a copy of it, since ``y``'s storage is about to be overwritten. Any *other* node
   that saved ``y₀`` now holds changed numbers: ``y``'s version counter moved on, so that backward
-  refuses with PyTorch's "modified by an inplace operation" error (tensor_version.py).
+  refuses with PyTorch's "modified by an inplace operation" error (tensor_version.py). A result
+  the new node saved (``exp_`` saves e^x) is its own array, so later changes of ``y`` cannot alter it.
 - **Leaves.** A leaf that requires grad (a weight) has no history to rebase: its gradient is
   accumulated into it. Changing it in place while recording is refused, as in PyTorch; optimizers
   do their updates inside ``no_grad``.
@@ -41,7 +42,7 @@ from . import autograd
 from .autograd import Function
 from .device import xp_of
 from .ops.elementwise import unbroadcast
-from .tensor_version import describe, same_storage
+from .tensor_version import same_storage
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -55,6 +56,7 @@ class IndexPut(Function):
 
     @staticmethod
     def forward(ctx, x, v, index):
+        """See the class docstring."""
         ctx.index, ctx.v_shape = index, v.shape
         y = x.copy()
         y[index] = v
@@ -62,6 +64,7 @@ class IndexPut(Function):
 
     @staticmethod
     def backward(ctx, dy):
+        """See the class docstring."""
         dx = None
         if ctx.needs_input_grad[0]:
             dx = dy.copy()
@@ -82,6 +85,7 @@ class Overwrite(Function):
 
     @staticmethod
     def forward(ctx, x, src):
+        """See the class docstring."""
         ctx.src_shape = src.shape
         y = xp_of(x).empty_like(x)
         y[...] = src
@@ -89,6 +93,7 @@ class Overwrite(Function):
 
     @staticmethod
     def backward(ctx, dy):
+        """See the class docstring."""
         dx = xp_of(dy).zeros_like(dy) if ctx.needs_input_grad[0] else None
         return dx, unbroadcast(dy, ctx.src_shape) if ctx.needs_input_grad[1] else None
 
@@ -113,6 +118,7 @@ class ViewAssign(Function):
 
     @staticmethod
     def forward(ctx, base, v, chain):
+        """See the class docstring."""
         ctx.chain = chain
         y = base.copy()
         view_region(y, chain)[...] = v
@@ -120,6 +126,7 @@ class ViewAssign(Function):
 
     @staticmethod
     def backward(ctx, dy):
+        """See the class docstring."""
         dbase = None
         if ctx.needs_input_grad[0]:
             dbase = dy.copy()
@@ -133,7 +140,9 @@ class ViewAssign(Function):
 # ---------------------------------------------------------------------------------------------
 
 
-def run_inplace(t: Tensor, op: str, compute: Callable[[Tensor], Tensor], fast: Callable[[Any], Any], others=()) -> Tensor:
+def run_inplace(
+    t: Tensor, op: str, compute: Callable[[Tensor], Tensor], fast: Callable[[Any], Any], others=()
+) -> Tensor:
     """Change ``t`` in place: ``fast(t.array)`` when no graph is recorded, else ``compute(t)`` and rebase.
 
     ``compute`` is the out-of-place form (``lambda t: t + other``); ``others`` are the other operands
@@ -175,7 +184,6 @@ def run_inplace(t: Tensor, op: str, compute: Callable[[Tensor], Tensor], fast: C
     _keep_original_numbers(nodes, t, out)
     t.array[...] = out.array
     t._version_counter.value += 1
-    _saved_result_is_now(nodes, t, out)
     _rebase(t, out._ctx, nodes)
     if view is None:
         t._rebased_at = t._version_counter.value
@@ -208,7 +216,9 @@ def _recorded(compute: Callable[[], Tensor], *rebased: Tensor) -> tuple[Tensor, 
         out = out.to(rebased[0].dtype)
         nodes.append(out._ctx)
     if rebased and out.shape != rebased[0].shape:
-        raise RuntimeError(f"output with shape {list(rebased[0].shape)} doesn't match the broadcast shape {list(out.shape)}")
+        raise RuntimeError(
+            f"output with shape {list(rebased[0].shape)} doesn't match the broadcast shape {list(out.shape)}"
+        )
     return out, nodes
 
 
@@ -221,18 +231,6 @@ def _keep_original_numbers(nodes: list[Function], t: Tensor, out: Tensor) -> Non
                 saved[i] = s.copy()
                 node.saved_versions = [r for r in node.saved_versions if r[0] != i]
         node.saved_tensors = tuple(saved)
-
-
-def _saved_result_is_now(nodes: list[Function], t: Tensor, out: Tensor) -> None:
-    """A node that saved its result (exp_, sigmoid_) keeps ``t``'s storage instead, at ``t``'s new version."""
-    for node in nodes:
-        if any(s is out.array for s in node.saved_tensors):
-            node.saved_tensors = tuple(t.array if s is out.array else s for s in node.saved_tensors)
-            node.saved_versions = [r for r in node.saved_versions if node.saved_tensors[r[0]] is not t.array]
-            for i, s in enumerate(node.saved_tensors):
-                if s is t.array:
-                    what = f"{describe(t)}, which is output 0 of {node.name},"
-                    node.saved_versions.append((i, t._version_counter, t._version_counter.value, what))
 
 
 def _rebase(t: Tensor, node: Function, nodes: list[Function]) -> None:

@@ -8,17 +8,17 @@ the in-place updates optimizers use (``w -= lr * w.grad``) are in tensor_inplace
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
 
-import weakref
 from . import autograd
 from .device import array_module, check_device, device_of, to_device
 from .dtypes import as_array, as_dtype
-from .tensor_version import VersionCounter
 from .tensor_inplace import TensorInPlace
 from .tensor_ops import TensorOps
+from .tensor_version import VersionCounter
 
 
 class Tensor(TensorOps, TensorInPlace):
@@ -58,9 +58,10 @@ class Tensor(TensorOps, TensorInPlace):
         return t
 
     def _share_storage_with(self, other: Tensor, view_step: Any = None) -> None:
-        """This tensor's array is a view of ``other``'s storage: share its version counter, and, for a
+        """Make this tensor a view of ``other``'s storage: share its version counter, and, for a
         differentiable view (``view_step`` = (Function, args) that made it), remember how to view the
-        base again (autograd_inplace.py needs that when this view is changed in place)."""
+        base again (autograd_inplace.py needs that when this view is changed in place).
+        """
         self._version_counter = other._version_counter
         base, chain = other._view[:2] if other._view is not None else (other, ())
         step = None if view_step is None or chain is None else (view_step[0], view_step[1][1:])
@@ -109,7 +110,9 @@ class Tensor(TensorOps, TensorInPlace):
     def grad(self, value: Tensor | None) -> None:
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}"
+                )
             if value.shape != self.shape:
                 raise RuntimeError(
                     f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of size "
@@ -201,12 +204,15 @@ class Tensor(TensorOps, TensorInPlace):
     def numpy(self) -> np.ndarray:
         """The numbers as a NumPy array on the host (shares memory on "cpu").
 
-        Refused for a tensor that requires grad, as in PyTorch: a write into the array would change
-        the tensor behind autograd's back. ``x.detach().numpy()`` says that you mean it.
+        For a tensor that requires grad the array is a read-only view (the issue allows this where
+        PyTorch refuses): a write into it would change the tensor behind autograd's back, so NumPy
+        refuses the write. ``x.detach().numpy()`` gives a writable array when you mean it.
         """
-        if self.requires_grad:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        return to_device(self.array, "cpu")
+        a = to_device(self.array, "cpu")
+        if self.requires_grad and a is self.array:
+            a = a.view()
+            a.flags.writeable = False
+        return a
 
     def _host(self) -> np.ndarray:
         return to_device(self.array, "cpu")

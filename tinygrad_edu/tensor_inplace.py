@@ -42,7 +42,9 @@ class TensorInPlace:
         except ValueError:
             raise RuntimeError(f"{op}: shapes {self.shape} and {tuple(shape)} cannot be broadcast together") from None
         if broadcast != self.shape:
-            raise RuntimeError(f"{op}: output with shape {list(self.shape)} doesn't match the broadcast shape {list(broadcast)}")
+            raise RuntimeError(
+                f"{op}: output with shape {list(self.shape)} doesn't match the broadcast shape {list(broadcast)}"
+            )
         kind = other.dtype.kind if hasattr(other, "dtype") else ("f" if isinstance(other, float) else "i")
         if not cast and self.dtype.kind in "iub" and (kind in "fc" or true_division):
             raise RuntimeError(
@@ -135,6 +137,14 @@ class TensorInPlace:
             array_module(self.device).maximum(a, 0, out=a)
 
         return run_inplace(self, "relu_", lambda t: t.relu(), fast)
+
+    def exp_(self) -> Tensor:
+        """e^x, in place (its backward uses the result: a later in-place change of it is refused)."""
+
+        def fast(a: Any) -> None:
+            array_module(self.device).exp(a, out=a)
+
+        return run_inplace(self, "exp_", lambda t: t.exp(), fast)
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
         """Put ``value`` where ``mask`` is True, in place (no gradient flows to the filled places)."""
