@@ -27,12 +27,16 @@ Choosing a backend: ``use("numba")`` (a plain call, or ``with use("numba"):`` to
 previous one on exit), the environment variable ``TINYGRAD_EDU_KERNELS``, or ``--kernels`` on the
 command line. A backend that cannot run here raises ``KernelUnavailable`` saying why: there is
 never a silent fallback to another backend.
+
+The choice is per thread, as PyTorch's modes are: ``use`` changes the calling thread's backend only,
+and every new thread starts with the default (``TINYGRAD_EDU_KERNELS``, else "numpy").
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import threading
 from types import ModuleType
 from typing import Any
 
@@ -57,7 +61,16 @@ class KernelUnavailable(RuntimeError):
 
 
 _loaded: dict[str, ModuleType] = {}
-_current: ModuleType | None = None
+_load_lock = threading.RLock()
+
+
+class _ThreadBackend(threading.local):
+    """The backend of each thread (None until the thread first asks: then the default)."""
+
+    module: ModuleType | None = None
+
+
+_current = _ThreadBackend()
 _instrument: Any = None  # while tinygrad_edu.profile records: a function giving a timed view of a backend
 
 
@@ -65,6 +78,11 @@ def get(name: str) -> ModuleType:
     """The backend module called ``name``; raises KernelUnavailable if it cannot run here."""
     if name not in _MODULES:
         raise ValueError(f"unknown kernel backend {name!r}: choose one of {', '.join(NAMES)}")
+    with _load_lock:  # two threads asking at once import and check a backend once
+        return _load(name)
+
+
+def _load(name: str) -> ModuleType:
     if name not in _loaded:
         try:
             module = importlib.import_module(f"{__name__}.{_MODULES[name]}")
@@ -102,35 +120,33 @@ def available() -> list[str]:
 
 
 def current() -> ModuleType:
-    """The backend that ops call now (``TINYGRAD_EDU_KERNELS`` or "numpy" until ``use`` is called)."""
-    global _current
-    if _current is None:
+    """The backend that ops call now in this thread (``TINYGRAD_EDU_KERNELS`` or "numpy" until ``use``)."""
+    if _current.module is None:
         name = os.environ.get(ENV_VAR, "numpy") or "numpy"
         try:
-            _current = get(name)
+            _current.module = get(name)
         except ValueError:
             raise ValueError(f"{ENV_VAR}={name!r} is not a kernel backend: choose one of {', '.join(NAMES)}") from None
-    return _current
+    return _current.module
 
 
 class use:  # noqa: N801 (reads as a verb: kernels.use("numba"))
     """Switch the kernel backend: ``use("numba")`` now, or ``with use("numba"):`` for a block.
 
-    Used as a context manager it restores the previous backend on exit.
+    Used as a context manager it restores the previous backend on exit. Either way it changes the
+    backend of the calling thread only.
     """
 
     def __init__(self, name: str) -> None:
-        global _current
         self.previous = current()
         self.backend = get(name)
-        _current = self.backend
+        _current.module = self.backend
 
     def __enter__(self) -> ModuleType:
         return self.backend
 
     def __exit__(self, *exc: Any) -> None:
-        global _current
-        _current = self.previous
+        _current.module = self.previous
 
 
 def for_device(device: str, op: str) -> ModuleType:

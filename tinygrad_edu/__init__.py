@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import cuda, data, datasets, kernels, metrics, nn, optim
-from .autograd import Function, enable_grad, is_grad_enabled, no_grad
+from .autograd import Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange,
     eye,
@@ -101,6 +101,7 @@ __all__ = [
     "full",
     "full_like",
     "gradcheck",
+    "inference_mode",
     "is_grad_enabled",
     "is_tensor",
     "kernels",
@@ -120,6 +121,7 @@ __all__ = [
     "randn",
     "randn_like",
     "save",
+    "set_grad_enabled",
     "stack",
     "tensor",
     "unbroadcast",

@@ -23,7 +23,7 @@ class GradcheckError(AssertionError):
 
 def _as_float64_leaf(x: Any) -> Any:
     if isinstance(x, Tensor) and x.dtype.kind == "f":
-        return Tensor(x.numpy().astype(np.float64), requires_grad=x.requires_grad, device=x.device)
+        return Tensor(x.detach().numpy().astype(np.float64), requires_grad=x.requires_grad, device=x.device)
     return x
 
 
@@ -58,7 +58,7 @@ def gradcheck(
 
     def loss_value() -> float:
         with no_grad():
-            return float(sum(np.sum(d * o.numpy()) for d, o in zip(directions, _outputs(fn(*args)))))
+            return float(sum(np.sum(d * o.detach().numpy()) for d, o in zip(directions, _outputs(fn(*args)))))
 
     # analytic: one backward of L = Σ v · f(x)
     loss = sum((o * Tensor(d, device=o.device)).sum() for o, d in zip(outs, directions) if o.requires_grad)
@@ -68,7 +68,7 @@ def gradcheck(
     for i in checked:
         x = args[i]
         analytic = np.zeros(x.shape) if x.grad is None else x.grad.numpy()
-        host = x.numpy()  # on "cpu" this is x's own storage, so perturbing it perturbs x
+        host = x.detach().numpy()  # on "cpu" this is x's own storage, so perturbing it perturbs x
         for idx in np.ndindex(*x.shape):
             old = host[idx]
             host[idx] = old + eps

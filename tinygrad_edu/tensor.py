@@ -8,6 +8,8 @@ the in-place updates optimizers use (``w -= lr * w.grad``) are in tensor_inplace
 
 from __future__ import annotations
 
+import collections
+import weakref
 from typing import Any
 
 import numpy as np
@@ -17,6 +19,7 @@ from .device import array_module, check_device, device_of, to_device
 from .dtypes import as_array, as_dtype
 from .tensor_inplace import TensorInPlace
 from .tensor_ops import TensorOps
+from .tensor_version import VersionCounter
 
 
 class Tensor(TensorOps, TensorInPlace):
@@ -29,13 +32,16 @@ class Tensor(TensorOps, TensorInPlace):
 
     __array_ufunc__ = None  # ndarray + Tensor makes NumPy call Tensor.__radd__, giving a Tensor
     __hash__ = object.__hash__  # == compares elementwise, so hashing goes by identity
+    _view: tuple[Tensor, Any, int] | None = None  # for a view: (base tensor, how to view it again, version)
+    _rebased_at = -1  # the version at which an in-place op last gave this tensor a new history
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False, device: str | None = None):
         self.array = as_array(data, dtype, None if device is None else check_device(device))
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self._ctx: autograd.Function | None = None
         self._retains_grad = False
         self._requires_grad = False
+        self._version_counter = VersionCounter()
         self.requires_grad = requires_grad
 
     @classmethod
@@ -48,8 +54,28 @@ class Tensor(TensorOps, TensorInPlace):
         if isinstance(array, np.generic):
             array = np.asarray(array)
         t = cls.__new__(cls)
-        t.array, t.grad, t._ctx, t._retains_grad, t._requires_grad = array, None, None, False, requires_grad
+        t.array, t._grad, t._ctx, t._retains_grad, t._requires_grad = array, None, None, False, requires_grad
+        t._version_counter = VersionCounter()
         return t
+
+    def _share_storage_with(self, other: Tensor, view_step: Any = None) -> None:
+        """Make this tensor a view of ``other``'s storage: share its version counter, and, for a
+        differentiable view (``view_step`` = (Function, args) that made it), remember how to view the
+        base again (autograd_inplace.py needs that when this view is changed in place).
+        """
+        self._version_counter = other._version_counter
+        base, chain = other._view[:2] if other._view is not None else (other, ())
+        step = None if view_step is None or chain is None else (view_step[0], view_step[1][1:])
+        self._view = (base, None if step is None else (*chain, step), self._version_counter.value)
+
+    def _check_view_is_current(self) -> None:
+        """A view whose base got a new history (an in-place op on it or on another view) is out of date."""
+        if self._view is not None and self._view[0]._rebased_at > self._view[2]:
+            raise RuntimeError(
+                "this tensor is a view of a tensor that was changed in place (through itself or another view) "
+                "after the view was taken, so its graph is out of date. Take the view again after the "
+                "in-place op (v = y[0] after y.add_(...)), or .clone() the view first."
+            )
 
     # ---- attributes --------------------------------------------------------------------------
 
@@ -75,6 +101,40 @@ class Tensor(TensorOps, TensorInPlace):
         """Set ``requires_grad`` in place and return self."""
         self.requires_grad = requires_grad
         return self
+
+    @property
+    def grad(self) -> Tensor | None:
+        """dL/dself, accumulated by backward(); None until then (or after zero_grad)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}"
+                )
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of size "
+                    f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the same size"
+                )
+            if value.dtype != self.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor with dtype "
+                    f"'{self.dtype}'. The gradient must match the tensor's dtype: convert it with .to({self.dtype})"
+                )
+            if value.device != self.device:
+                raise RuntimeError(
+                    f"attempting to assign a gradient on device '{value.device}' to a tensor on '{self.device}'; "
+                    f"move it with .to('{self.device}')"
+                )
+        self._grad = value
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's storage has seen (PyTorch's ``x._version``)."""
+        return self._version_counter.value
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -108,12 +168,14 @@ class Tensor(TensorOps, TensorInPlace):
 
     @property
     def data(self) -> Tensor:
-        """The same numbers, detached from the graph (shares storage), as ``tensor.data`` in PyTorch."""
-        return Tensor._wrap(self.array)
+        """The same numbers, detached from the graph (shares storage and version counter), as in PyTorch."""
+        return self.detach()
 
     @data.setter
     def data(self, value: Any) -> None:
+        """Swap in other numbers (another storage: a fresh version counter; what backward saved stays valid)."""
         self.array = value.array if isinstance(value, Tensor) else as_array(value, device=self.device)
+        self._version_counter, self._view = VersionCounter(), None
 
     def numel(self) -> int:
         """The number of elements."""
@@ -141,7 +203,19 @@ class Tensor(TensorOps, TensorInPlace):
     # ---- conversion --------------------------------------------------------------------------
 
     def numpy(self) -> np.ndarray:
-        """The numbers as a NumPy array on the host (shares memory on "cpu")."""
+        """The numbers as a NumPy array on the host (shares memory on "cpu").
+
+        For a tensor that requires grad the array is a read-only view (the issue allows this where
+        PyTorch refuses): a write into it would change the tensor behind autograd's back, so NumPy
+        refuses the write. ``x.detach().numpy()`` gives a writable array when you mean it.
+        """
+        a = to_device(self.array, "cpu")
+        if self.requires_grad and a is self.array:
+            a = a.view()
+            a.flags.writeable = False
+        return a
+
+    def _host(self) -> np.ndarray:
         return to_device(self.array, "cpu")
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -154,11 +228,11 @@ class Tensor(TensorOps, TensorInPlace):
             raise ValueError(
                 f"item(): only one-element tensors convert to a Python number; this one has shape {self.shape}"
             )
-        return self.numpy().reshape(()).item()
+        return self._host().reshape(()).item()
 
     def tolist(self) -> Any:
         """Nested Python lists of numbers."""
-        return self.numpy().tolist()
+        return self._host().tolist()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -179,8 +253,10 @@ class Tensor(TensorOps, TensorInPlace):
         return bool(self.item())
 
     def detach(self) -> Tensor:
-        """The same numbers cut off from the graph (shares storage; requires_grad=False)."""
-        return Tensor._wrap(self.array)
+        """The same numbers cut off from the graph (shares storage and version counter; requires_grad=False)."""
+        t = Tensor._wrap(self.array)
+        t._version_counter = self._version_counter
+        return t
 
     def to(self, *args: Any, dtype: Any = None, device: str | None = None) -> Tensor:
         """Move to a device and/or cast: ``x.to("cuda")``, ``x.to(tge.float64)``, ``x.to("cpu", tge.float32)``.
@@ -269,6 +345,8 @@ class Tensor(TensorOps, TensorInPlace):
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor too (leaves always keep theirs)."""
         self._retains_grad = True
+        if self._ctx is not None:
+            self._ctx.retained = weakref.ref(self)
 
     def register_post_accumulate_grad_hook(self, hook: Any) -> autograd.RemovableHandle:
         """Call ``hook(self)`` each time backward has accumulated a gradient into this leaf's ``.grad``.
@@ -277,7 +355,7 @@ class Tensor(TensorOps, TensorInPlace):
         """
         if self._ctx is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
-        hooks = self.__dict__.setdefault("_post_accumulate_grad_hooks", {})
+        hooks = self.__dict__.setdefault("_post_accumulate_grad_hooks", collections.OrderedDict())
         handle = autograd.RemovableHandle(hooks)
         hooks[handle.id] = hook
         return handle
@@ -287,15 +365,15 @@ class Tensor(TensorOps, TensorInPlace):
         tensor keeps it already (``a + b`` hands the same array to both), or it is a view of some other
         array (a broadcast, a transpose); then a private copy, so that ``grad +=`` changes no one else's.
         """
-        if self.grad is None:
-            self.grad = Tensor._wrap(g.copy() if shared or g.base is not None else g)
+        if self._grad is None:
+            self._grad = Tensor._wrap(g.copy() if shared or g.base is not None else g)
         else:
-            self.grad.array += g
+            self._grad.array += g
 
     # ---- printing ----------------------------------------------------------------------------
 
     def __repr__(self) -> str:
-        a = self.numpy()
+        a = self._host()
         # PyTorch's style: whole numbers print as "1.", anything else with 4 decimals ("1.5000")
         finite = a[np.isfinite(a)] if a.dtype.kind == "f" else a
         fixed = a.dtype.kind == "f" and bool(np.any(finite != np.round(finite)))

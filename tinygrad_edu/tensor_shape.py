@@ -131,7 +131,13 @@ class TensorShape:
 
     def __getitem__(self, index: Any) -> Any:
         """x[0], x[:, 1:3], x[None], x[..., -1], x[idx_tensor], x[mask] (ops.movement.GetItem)."""
-        return M.GetItem.apply(self, self._index(index))
+        index = self._index(index)
+        parts = index if isinstance(index, tuple) else (index,)
+        if 0 < self.ndim == len(parts) and all(
+            isinstance(p, int | np.integer) and not isinstance(p, bool) for p in parts
+        ):
+            index = (*parts, Ellipsis)  # a 0-d view, not a copy: y[0, 1].mul_(2) changes y, as in PyTorch
+        return M.GetItem.apply(self, index)
 
     def _index(self, index: Any) -> Any:
         """Index Tensors and lists become arrays on this tensor's device; float indices are refused."""

@@ -104,12 +104,13 @@ assert (w.grad.item(), b.grad.item(), x.grad.item()) == (0.5, 0.25, 0.125)
 
 # %% [markdown]
 # What did backward do? `y` remembers the operation that made it (`y.grad_fn`), that operation
-# remembers its inputs, and so on back to the leaves. Each operation's `backward` is a few lines in
+# remembers where each input came from (`grad_fn.next_functions`, PyTorch's name), and so on back
+# to the leaves. Each operation's `backward` is a few lines in
 # `tinygrad_edu/ops/`; the sigmoid's is literally `dx = dy * y * (1 - y)`. Open
 # `tinygrad_edu/ops/activation.py` and find it.
 
 # %%
-print(y.grad_fn, "<-", y.grad_fn.parents[0].grad_fn)
+print(y.grad_fn, "<-", y.grad_fn.next_functions[0])
 
 
 # %% [markdown]

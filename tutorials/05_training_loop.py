@@ -110,6 +110,19 @@ print(f"logistic regression: validation accuracy {linear_val:.3f}")
 assert loss.item() < 0.35 and 0.8 < linear_val < 0.95  # better than chance, but a line cannot follow the moons
 
 # %% [markdown]
+# **Running totals take `loss.item()`.** To average the loss over an epoch, add up numbers, not
+# tensors: `total += loss.item()`. A tensor `total = total + loss` is itself a result in the graph,
+# so it keeps every step's graph alive (one node per op per step: memory grows with every batch),
+# and its value is only needed for printing. `.item()` is a plain Python float with no history.
+
+# %%
+total = 0.0
+for _ in range(5):
+    loss = F.binary_cross_entropy_with_logits(x @ w + b, t)
+    total += loss.item()  # a float: nothing of the graph is kept
+print(f"mean loss over 5 batches {total / 5:.4f}")
+
+# %% [markdown]
 # ## The same loop, PyTorch style
 #
 # A straight line cannot separate two moons. A small network can: `nn.Sequential` chains layers,

@@ -270,9 +270,8 @@ def test_errors_on_parameters():
         opt.add_param_group({"lr": 0.1})
     with pytest.raises(TypeError, match="not a set"):
         opt.add_param_group({"params": {tge.randn(2, requires_grad=True)}})
-    w.grad = tge.randn(4)
-    with pytest.raises(RuntimeError, match=r"p.grad has shape \(4,\) but p has shape \(3,\)"):
-        opt.step()
+    with pytest.raises(RuntimeError, match=r"assign a gradient of size '\[4\]' to a tensor of size '\[3\]'"):
+        w.grad = tge.randn(4)  # refused where it is assigned, as in PyTorch
     with pytest.raises(TypeError, match="abstract"):
         optim.Optimizer([w], {"lr": 0.1})
 

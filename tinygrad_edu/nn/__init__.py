@@ -13,7 +13,7 @@ activation.py, dropout.py, normalization.py (BatchNorm1d/2d, LayerNorm), attenti
 utils.py (gradient clipping).
 """
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .attention import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
 from .container import ModuleDict, ModuleList, Sequential
@@ -30,9 +30,8 @@ from .parameter_list import ParameterDict, ParameterList
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from .transformer import Transformer, TransformerDecoder, TransformerDecoderLayer
 
-from . import parallel  # noqa: E402,I001 (after the layers: DistributedDataParallel subclasses Module)
-
 __all__ = [
+    "parallel",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",

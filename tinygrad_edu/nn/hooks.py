@@ -19,36 +19,12 @@ hook runs as soon as grad_output is known.
 
 from __future__ import annotations
 
-import itertools
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from ..autograd import Function
+from ..autograd import Function, RemovableHandle
 from ..tensor import Tensor
-
-_ids = itertools.count()
-
-
-class RemovableHandle:
-    """What every ``register_*_hook`` returns: ``handle.remove()`` unregisters the hook (also a context manager)."""
-
-    def __init__(self, hooks: OrderedDict) -> None:
-        self.id = next(_ids)
-        self._hooks = weakref.ref(hooks)
-
-    def remove(self) -> None:
-        """Unregister the hook (doing it twice is harmless)."""
-        hooks = self._hooks()
-        if hooks is not None:
-            hooks.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
 
 
 def add_hook(hooks: OrderedDict, hook: Callable, prepend: bool = False, **flags: Any) -> RemovableHandle:
