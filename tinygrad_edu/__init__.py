@@ -33,6 +33,11 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .device import cuda_is_available
+from .gradcheck import GradcheckError, gradcheck
+from .ops.elementwise import unbroadcast
+from .profile import profile
+from .random import manual_seed
 from .sampling import (
     bernoulli,
     multinomial,
@@ -45,11 +50,6 @@ from .sampling import (
     randn_like,
     randperm,
 )
-from .device import cuda_is_available
-from .gradcheck import GradcheckError, gradcheck
-from .ops.elementwise import unbroadcast
-from .profile import profile
-from .random import manual_seed
 from .serialization import load, save
 from .tensor import Tensor, is_tensor
 from .tensor_shape import cat, stack, where
@@ -151,12 +151,12 @@ from .random import (  # noqa: E402
     set_rng_state,
 )
 from .surface import (  # noqa: E402
-    FloatTensor,
-    LongTensor,
-    DoubleTensor,
-    IntTensor,
     BoolTensor,
     ByteTensor,
+    DoubleTensor,
+    FloatTensor,
+    IntTensor,
+    LongTensor,
     allclose,
     as_tensor,
     equal,
@@ -188,4 +188,44 @@ mm bmm mv dot vdot inner outer ger trace norm swapaxes
 for _name in _FUNCTIONS.split():
     globals()[_name] = getattr(Tensor, _name)
 del _name
-__all__ += ["Generator", "device", "einsum", "meshgrid", "normal", "multinomial", "randperm", "bernoulli"]
+__all__ += [  # the everyday surface; the Tensor functions of _FUNCTIONS are added below
+    "accelerator",
+    "backends",
+    "device",
+    "einsum",
+    "empty",
+    "empty_like",
+    "logspace",
+    "meshgrid",
+    "normal",
+    "multinomial",
+    "randperm",
+    "bernoulli",
+    "randint_like",
+    "Generator",
+    "default_generator",
+    "get_rng_state",
+    "initial_seed",
+    "seed",
+    "set_rng_state",
+    "FloatTensor",
+    "LongTensor",
+    "DoubleTensor",
+    "IntTensor",
+    "BoolTensor",
+    "ByteTensor",
+    "allclose",
+    "as_tensor",
+    "equal",
+    "get_default_dtype",
+    "set_default_dtype",
+    "histogram",
+    "inference_mode",
+    "is_inference_mode_enabled",
+    "is_floating_point",
+    "set_printoptions",
+    "uint8",
+    "int8",
+    "int16",
+]
+__all__ += _FUNCTIONS.split()

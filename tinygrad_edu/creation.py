@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from .device import array_module, check_device, to_device
 from . import dtypes
+from .device import array_module, check_device, to_device
 from .dtypes import as_dtype
 from .tensor import Tensor
 from .tensor_shape import shape_args

@@ -15,7 +15,7 @@ DEVICES = ("cpu", "cuda")
 
 
 class Device(str):
-    """A device object like ``torch.device``: ``tge.device("cpu")``, ``tge.device("cuda", 0)``, ``tge.device("cuda:0")``.
+    """A device like ``torch.device``: ``tge.device("cpu")``, ``tge.device("cuda", 0)``, ``tge.device("cuda:0")``.
 
     It *is* the device's name as a string ("cpu" or "cuda"), so every ``device=`` argument and
     ``x.to(...)`` accept it, and ``x.device == "cpu"`` keeps working; ``.type`` and ``.index`` are
@@ -26,6 +26,7 @@ class Device(str):
     index: int | None
 
     def __new__(cls, type: Any = "cpu", index: int | None = None) -> Device:  # noqa: A002 (PyTorch's name)
+        """Parse "cpu", "cuda", "cuda:0" or (type, index); an unknown name is a RuntimeError, as in PyTorch."""
         if isinstance(type, Device):
             return type if index is None else Device(type.type, index)
         name = str(type)
@@ -89,7 +90,7 @@ def _import_cupy() -> ModuleType:
 
 
 def check_device(device: Any) -> str:
-    """Return the device name ("cpu" or "cuda") of a name or a ``tge.device``, or raise an error listing the valid ones."""
+    """The device name ("cpu" or "cuda") of a name or a ``tge.device``; an error listing the valid ones if unknown."""
     if isinstance(device, Device):
         return device.type
     if isinstance(device, int) and not isinstance(device, bool):

@@ -15,7 +15,8 @@ import numpy as np
 from . import dtypes
 from .device import check_device, to_device
 from .dtypes import as_dtype
-from .random import Generator, generator as rng_of
+from .random import Generator
+from .random import generator as rng_of
 from .tensor import Tensor
 from .tensor_shape import shape_args
 

@@ -48,6 +48,7 @@ class inference_mode:  # noqa: N801 (PyTorch's name)
     """
 
     def __new__(cls, mode: Any = True) -> Any:
+        """A context manager/decorator; called on a function (bare ``@inference_mode``), the decorated function."""
         if callable(mode):  # @tge.inference_mode without parentheses
             return cls(True)(mode)
         return super().__new__(cls)
@@ -69,6 +70,7 @@ class inference_mode:  # noqa: N801 (PyTorch's name)
             self._inner = None
 
     def __call__(self, fn: Callable) -> Callable:
+        """Decorate ``fn`` so that it runs inside this mode."""
         mode = self.mode
 
         @functools.wraps(fn)
@@ -120,7 +122,11 @@ ByteTensor = _legacy("ByteTensor", np.uint8)
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """A tensor of ``data``, sharing memory when it already is an array or a tensor of that dtype and device."""
     if isinstance(data, Tensor):
-        return data if (dtype is None or data.dtype == as_dtype(dtype)) and device is None else data.to(dtype=dtype, device=device)
+        return (
+            data
+            if (dtype is None or data.dtype == as_dtype(dtype)) and device is None
+            else data.to(dtype=dtype, device=device)
+        )
     return Tensor(data, dtype=dtype, device=device)
 
 
@@ -151,7 +157,8 @@ def histogram(
     density: bool = False,
 ) -> Any:
     """Counts of ``input`` in ``bins`` (a number of equal bins, or a 1-D tensor of edges): ``(hist, bin_edges)``,
-    both float tensors like input. ``weight`` weighs each element; ``density`` normalises to unit area."""
+    both float tensors like input. ``weight`` weighs each element; ``density`` normalises to unit area.
+    """
     if input.dtype.kind != "f":
         raise RuntimeError(f"histogram: input must be a floating-point tensor, got {input.dtype}")
     edges = bins.numpy() if isinstance(bins, Tensor) else bins

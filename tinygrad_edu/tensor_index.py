@@ -36,14 +36,17 @@ class TensorIndex:
             raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as self tensor")
         if hasattr(src, "array"):
             if src.dtype != self.dtype:
-                raise RuntimeError(f"{op}(): Expected self.dtype to be equal to src.dtype ({self.dtype} and {src.dtype})")
+                raise RuntimeError(
+                    f"{op}(): Expected self.dtype to be equal to src.dtype ({self.dtype} and {src.dtype})"
+                )
             if src.ndim != idx.ndim or any(k > n for k, n in zip(idx.shape, src.shape)):
                 raise RuntimeError(
                     f"{op}(): Expected index {tuple(idx.shape)} to be smaller than src {src.shape} in every dimension"
                 )
         if any(k > n for a, (k, n) in enumerate(zip(idx.shape, self.shape)) if a != axis):
             raise RuntimeError(
-                f"{op}(): Expected index {tuple(idx.shape)} to be smaller than self {self.shape} apart from dimension {axis}"
+                f"{op}(): Expected index {tuple(idx.shape)} to be smaller than self {self.shape} "
+                f"apart from dimension {axis}"
             )
         n = self.shape[axis] if self.ndim else 1
         if idx.size and (bool((idx < -n).any()) or bool((idx >= n).any())):
@@ -63,7 +66,11 @@ class TensorIndex:
             if how is None:
                 raise RuntimeError(f"scatter(): reduce argument must be either add or multiply, got {reduce!r}")
             if not hasattr(src, "array"):
-                src = self._wrap(array_module(self.device).full(np.shape(_index_array(index, "cpu", "scatter")), src, dtype=self.dtype))
+                src = self._wrap(
+                    array_module(self.device).full(
+                        np.shape(_index_array(index, "cpu", "scatter")), src, dtype=self.dtype
+                    )
+                )
             return self.scatter_reduce(dim, index, src, how)
         axis, idx, src = self._scatter_args(dim, index, src, "scatter")
         if not hasattr(src, "array"):
@@ -71,13 +78,14 @@ class TensorIndex:
         return I.Scatter.apply(self, axis, idx, src)
 
     def scatter_add(self, dim: int, index: Any, src: Any) -> Any:
-        """A copy of x with y[..., index[i][j], ...] += src[i][j] along ``dim`` (repeats add up) (ops.index.ScatterAdd)."""
+        """A copy of x with y[..., index[i][j], ...] += src[i][j] along ``dim`` (ops.index.ScatterAdd)."""
         axis, idx, src = self._scatter_args(dim, index, src, "scatter_add")
         return I.ScatterAdd.apply(self, axis, idx, src)
 
     def scatter_reduce(self, dim: int, index: Any, src: Any, reduce: str, *, include_self: bool = True) -> Any:
         """Combine src into the places index names along ``dim`` by ``reduce``: "sum", "prod", "mean", "amax"
-        or "amin"; with ``include_self=False`` x's own value there is left out (ops.index.ScatterReduce)."""
+        or "amin"; with ``include_self=False`` x's own value there is left out (ops.index.ScatterReduce).
+        """
         if reduce not in I.REDUCTIONS:
             raise RuntimeError(f"scatter_reduce(): reduce argument must be one of {I.REDUCTIONS}, got {reduce!r}")
         axis, idx, src = self._scatter_args(dim, index, src, "scatter_reduce")

@@ -109,7 +109,9 @@ class TensorLayout:
             y = y.expand(*x.shape[: axis + 1], r, *x.shape[axis + 1 :])
             return y.reshape(*x.shape[:axis], n * r, *x.shape[axis + 1 :])
         if counts.shape != (n,):
-            raise RuntimeError(f"repeat_interleave: repeats must have the same size as input along dim, got {counts.shape} and {n}")
+            raise RuntimeError(
+                f"repeat_interleave: repeats must have the same size as input along dim, got {counts.shape} and {n}"
+            )
         if np.any(counts < 0):
             raise RuntimeError("repeat_interleave: repeats can not be negative")
         index = to_device(np.repeat(np.arange(n), counts), self.device)
@@ -229,8 +231,13 @@ class TensorLayout:
         from .creation import full
 
         dtype = self.dtype if dtype is None else dtype
-        return full(shape_args(size), value, dtype=dtype, device=self.device if device is None else device,
-                    requires_grad=requires_grad)
+        return full(
+            shape_args(size),
+            value,
+            dtype=dtype,
+            device=self.device if device is None else device,
+            requires_grad=requires_grad,
+        )
 
     def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
         """Zeros of ``size`` with this tensor's dtype and device (unless given)."""
@@ -254,8 +261,12 @@ class TensorLayout:
         """A tensor of ``data`` with this tensor's dtype and device (unless given)."""
         from .creation import tensor
 
-        return tensor(data, dtype=self.dtype if dtype is None else dtype,
-                      device=self.device if device is None else device, requires_grad=requires_grad)
+        return tensor(
+            data,
+            dtype=self.dtype if dtype is None else dtype,
+            device=self.device if device is None else device,
+            requires_grad=requires_grad,
+        )
 
     def type_as(self, other: Any) -> Any:
         """Cast to ``other``'s dtype."""

@@ -26,7 +26,9 @@ class TensorLinalg:
     def mm(self, mat2: Any) -> Any:
         """(n, m) @ (m, p): the matrix product of two 2-D tensors."""
         if self.ndim != 2 or mat2.ndim != 2:
-            raise RuntimeError(f"mm: self must be a matrix and mat2 must be a matrix, got {self.ndim}-D and {mat2.ndim}-D")
+            raise RuntimeError(
+                f"mm: self must be a matrix and mat2 must be a matrix, got {self.ndim}-D and {mat2.ndim}-D"
+            )
         if self.shape[1] != mat2.shape[0]:
             raise RuntimeError(
                 f"mat1 and mat2 shapes cannot be multiplied ({_shape_text(self.shape)} and {_shape_text(mat2.shape)})"
@@ -36,7 +38,9 @@ class TensorLinalg:
     def bmm(self, mat2: Any) -> Any:
         """(b, n, m) @ (b, m, p): a batch of matrix products (no broadcasting)."""
         if self.ndim != 3 or mat2.ndim != 3:
-            raise RuntimeError(f"bmm: batch1 must be a 3D tensor and batch2 must be a 3D tensor, got {self.shape} and {mat2.shape}")
+            raise RuntimeError(
+                f"bmm: batch1 must be a 3D tensor and batch2 must be a 3D tensor, got {self.shape} and {mat2.shape}"
+            )
         b, _, m = self.shape
         if mat2.shape[:2] != (b, m):
             raise RuntimeError(
@@ -50,7 +54,9 @@ class TensorLinalg:
         if self.ndim != 2 or vec.ndim != 1:
             raise RuntimeError(f"mv: vector + matrix @ vector expected, got {self.ndim}, {vec.ndim}")
         if self.shape[1] != vec.shape[0]:
-            raise RuntimeError(f"size mismatch, got input ({self.shape[0]}), mat ({_shape_text(self.shape)}), vec ({vec.shape[0]})")
+            raise RuntimeError(
+                f"size mismatch, got input ({self.shape[0]}), mat ({_shape_text(self.shape)}), vec ({vec.shape[0]})"
+            )
         return self @ vec
 
     def dot(self, other: Any) -> Any:
@@ -89,7 +95,8 @@ class TensorLinalg:
     @numpy_keywords
     def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Any:
         """The p-norm over ``dim`` (every element when None): "fro" and 2 are √Σx², 1 is Σ|x|, inf is max|x|,
-        −inf min|x|, 0 the count of nonzeros, any other p (Σ|x|ᵖ)^(1/p) (ops.linalg.PNorm)."""
+        −inf min|x|, 0 the count of nonzeros, any other p (Σ|x|ᵖ)^(1/p) (ops.linalg.PNorm).
+        """
         x = self._floating() if dtype is None else self.to(dtype)
         axes = normalize_dims(dim, self.ndim, "norm")
         if p == "fro" or p is None:
@@ -109,7 +116,8 @@ class TensorLinalg:
 
 def einsum(equation: str, *operands: Any) -> Any:
     """A sum of products in index notation: ``einsum("ij,jk->ik", a, b)`` is a @ b, ``"ii"`` the trace,
-    ``"bij,bjk->bik"`` bmm, ``"i,j->ij"`` outer; "..." stands for leading dims (ops.linalg.Einsum)."""
+    ``"bij,bjk->bik"`` bmm, ``"i,j->ij"`` outer; "..." stands for leading dims (ops.linalg.Einsum).
+    """
     from .tensor_ops import TensorOps
 
     if len(operands) == 1 and isinstance(operands[0], list | tuple):

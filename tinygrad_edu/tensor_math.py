@@ -77,7 +77,7 @@ class TensorMath:
     arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
     def atan2(self, other: Any) -> Any:
-        """The angle of the point (other, self): atan2(y=self, x=other) (ops.math.Atan2)."""
+        """The angle of the point (x = other, y = self), in (−π, π] (ops.math.Atan2)."""
         return M.Atan2.apply(*_float_operands(self, other))
 
     arctan2 = atan2

@@ -14,11 +14,11 @@ import numpy as np
 
 from .device import array_module
 from .dtypes import as_array
+from .keywords import numpy_keywords
 from .ops import activation as A
 from .ops import elementwise as E
 from .ops import reduce as R
 from .ops.matmul import MatMul
-from .keywords import numpy_keywords
 from .ops.movement import Gather
 from .tensor_bitwise import TensorBitwise
 from .tensor_index import TensorIndex
@@ -244,7 +244,9 @@ class TensorOps(TensorMath, TensorBitwise, TensorReduce, TensorLayout, TensorInd
             if x.dtype.kind not in "fc":
                 return self._int_division(y, "trunc_divide")
             return (x / y).trunc()
-        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}")
+        raise ValueError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}"
+        )
 
     divide, true_divide, multiply, subtract = div, div, mul, sub
 

@@ -153,7 +153,8 @@ class TensorReduce:
 
     def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> Any:  # noqa: A002
         """Counts in ``bins`` equal bins over [min, max] (the data's range when both are 0); elements outside
-        are ignored. A float tensor like x, no gradient."""
+        are ignored. A float tensor like x, no gradient.
+        """
         if self.dtype.kind != "f":
             raise RuntimeError(f"histc: expects a floating-point tensor, got {self.dtype}")
         a = self.numpy()

@@ -48,7 +48,7 @@ class Scatter(Function):
         where = _along_axis_index(index, axis)
         y = x.copy()
         y[where] = _leading(src, index.shape) if hasattr(src, "shape") and src.ndim else src
-        ctx.where, ctx.src_shape = where, getattr(src, "shape", None)
+        ctx.where, ctx.src_shape, ctx.index_shape = where, getattr(src, "shape", None), index.shape
         return y
 
     @staticmethod
@@ -58,7 +58,7 @@ class Scatter(Function):
         dsrc = None
         if ctx.src_shape is not None and _wanted(ctx, 3):
             dsrc = xp_of(dy).zeros(ctx.src_shape, dtype=dy.dtype)
-            dsrc[tuple(slice(0, n) for n in ctx.where[0].shape)] = dy[ctx.where]
+            dsrc[tuple(slice(0, n) for n in ctx.index_shape)] = dy[ctx.where]
         return dx, None, None, dsrc
 
 
@@ -160,11 +160,11 @@ class ScatterAdd(Function):
         where = _along_axis_index(index, axis)
         y = x.copy()
         _scatter_add(y, where, _leading(src, index.shape))
-        ctx.where, ctx.src_shape = where, src.shape
+        ctx.where, ctx.src_shape, ctx.index_shape = where, src.shape, index.shape
         return y
 
     @staticmethod
     def backward(ctx, dy):
         dsrc = xp_of(dy).zeros(ctx.src_shape, dtype=dy.dtype)
-        dsrc[tuple(slice(0, n) for n in ctx.where[0].shape)] = dy[ctx.where]
+        dsrc[tuple(slice(0, n) for n in ctx.index_shape)] = dy[ctx.where]
         return dy, None, None, dsrc

@@ -9,7 +9,6 @@ that operand had were summed away in forward; their gradient is dz broadcast alo
 from __future__ import annotations
 
 import string
-from typing import Any
 
 import numpy as np
 
@@ -19,7 +18,8 @@ from ..device import xp_of
 
 def parse_equation(equation: str, shapes: list[tuple[int, ...]]) -> tuple[list[str], str]:
     """Each operand's letters and the output's, with "..." spelled out as capital letters and the
-    implicit output (no "->": the letters used once, alphabetically) made explicit."""
+    implicit output (no "->": the letters used once, alphabetically) made explicit.
+    """
     eq = equation.replace(" ", "")
     lhs, arrow, rhs = eq.partition("->")
     inputs = lhs.split(",")
@@ -34,7 +34,9 @@ def parse_equation(equation: str, shapes: list[tuple[int, ...]]) -> tuple[list[s
             n = len(shape) - (len(sub) - 3)
             sub = sub.replace("...", ell[batch - n :] if n else "")
         if len(sub) != len(shape):
-            raise RuntimeError(f"einsum(): the operand {sub!r} has {len(sub)} letters for a tensor with {len(shape)} dims")
+            raise RuntimeError(
+                f"einsum(): the operand {sub!r} has {len(sub)} letters for a tensor with {len(shape)} dims"
+            )
         subs.append(sub)
     if arrow:
         out = rhs.replace("...", ell)
@@ -82,8 +84,10 @@ class Einsum(Function):
                 dx = g.astype(x.dtype, copy=True)
             else:  # a repeated letter: write g onto the diagonal
                 dx = xp.zeros(x.shape, dtype=x.dtype)
-                grids = [xp.arange(own[c]).reshape([-1 if i == u else 1 for i in range(len(unique))])
-                         for u, c in enumerate(unique)]
+                grids = [
+                    xp.arange(own[c]).reshape([-1 if i == u else 1 for i in range(len(unique))])
+                    for u, c in enumerate(unique)
+                ]
                 dx[tuple(grids[unique.index(c)] for c in sub)] = g
             grads.append(dx)
         return (None, None, *grads)
@@ -101,7 +105,11 @@ class PNorm(Function):
         xp = xp_of(x)
         a = xp.abs(x)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-            y = xp.sqrt((a * a).sum(axis=axes, keepdims=True)) if p == 2 else (a**p).sum(axis=axes, keepdims=True) ** (1 / p)
+            y = (
+                xp.sqrt((a * a).sum(axis=axes, keepdims=True))
+                if p == 2
+                else (a**p).sum(axis=axes, keepdims=True) ** (1 / p)
+            )
         ctx.save_for_backward(x, y)
         ctx.p, ctx.axes, ctx.keepdim = p, axes, keepdim
         return y if keepdim else y.squeeze(axis=axes)

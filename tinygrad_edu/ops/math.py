@@ -359,7 +359,7 @@ class Fmod(Function):
 class LogAddExp(Function):
     """z = ln(eˣ + eʸ) = m + ln(e^(x−m) + e^(y−m)), m = max(x, y)  (never overflows)
 
-        dx = dz · eˣ / (eˣ + eʸ) = dz · e^(x−z),    dy = dz · e^(y−z)
+    dx = dz · eˣ / (eˣ + eʸ) = dz · e^(x−z),    dy = dz · e^(y−z)
     """
 
     @staticmethod
