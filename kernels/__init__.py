@@ -160,7 +160,7 @@ def for_device(device: str, op: str) -> ModuleType:
         fix = "tge.kernels.use('cupy')" if device == "cuda" else "tge.kernels.use('numpy') or use('numba')"
         raise RuntimeError(
             f"{op}: the kernel backend is {backend.name!r}, which computes on {DEVICE[backend.name]!r}, "
-            f"but the tensors are on {device!r}. Turn one knob: {fix}, or move the tensors with "
+            f"but the tensors are on {str(device)!r}. Turn one knob: {fix}, or move the tensors with "
             f".to({DEVICE[backend.name]!r})."
         )
     return backend if _instrument is None else _instrument(backend)

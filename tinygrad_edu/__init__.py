@@ -15,21 +15,28 @@ from __future__ import annotations
 import numpy as np
 
 from . import cuda, data, datasets, kernels, metrics, nn, optim
-from .autograd import Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (
+    Function,
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .creation import (
     arange,
+    empty,
+    empty_like,
     eye,
     from_numpy,
     full,
     full_like,
     linspace,
+    logspace,
+    meshgrid,
     ones,
     ones_like,
-    rand,
-    rand_like,
-    randint,
-    randn,
-    randn_like,
     tensor,
     zeros,
     zeros_like,
@@ -39,6 +46,18 @@ from .gradcheck import GradcheckError, gradcheck
 from .ops.elementwise import unbroadcast
 from .profile import profile
 from .random import manual_seed
+from .sampling import (
+    bernoulli,
+    multinomial,
+    normal,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+)
 from .serialization import load, save
 from .tensor import Tensor, is_tensor
 from .tensor_shape import cat, stack, where
@@ -129,3 +148,92 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+# ---- PyTorch's everyday surface (API.md): the names PyTorch programs use, as functions -------------
+from . import accelerator, backends  # noqa: E402
+from .device import Device as device  # noqa: E402  (tge.device("cuda", 0); the module stays tinygrad_edu.device internally)
+from .random import (  # noqa: E402
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    seed,
+    set_rng_state,
+)
+from .surface import (  # noqa: E402
+    BoolTensor,
+    ByteTensor,
+    DoubleTensor,
+    FloatTensor,
+    IntTensor,
+    LongTensor,
+    allclose,
+    as_tensor,
+    equal,
+    get_default_dtype,
+    histogram,
+    is_floating_point,
+    set_default_dtype,
+    set_printoptions,
+)
+from .tensor_linalg import einsum  # noqa: E402
+
+uint8 = np.dtype(np.uint8)
+int8 = np.dtype(np.int8)
+int16 = short = np.dtype(np.int16)
+
+_FUNCTIONS = """
+tan asin acos atan sinh cosh asinh acosh atanh arcsin arccos arctan arcsinh arccosh arctanh atan2 arctan2 erf
+log2 log10 log1p expm1 exp2 rsqrt reciprocal logaddexp lerp floor ceil round trunc fix sign sgn frac fmod
+remainder floor_divide isnan isinf isposinf isneginf isfinite isclose nan_to_num true_divide divide multiply
+subtract eq ne lt le gt ge greater greater_equal less less_equal not_equal bitwise_and bitwise_or bitwise_xor
+bitwise_not bitwise_left_shift bitwise_right_shift logical_and logical_or logical_xor logical_not
+prod cumsum cumprod cummax cummin logcumsumexp sort argsort msort topk std_mean var_mean count_nonzero histc
+any all flip fliplr flipud roll repeat_interleave tile tril triu diag diag_embed diagonal narrow unflatten
+t scatter scatter_add scatter_reduce index_select masked_select take take_along_dim nonzero argwhere
+mm bmm mv dot vdot inner outer ger trace norm swapaxes
+"""
+for _name in _FUNCTIONS.split():
+    globals()[_name] = getattr(Tensor, _name)
+del _name
+__all__ += [  # the everyday surface; the Tensor functions of _FUNCTIONS are added below
+    "accelerator",
+    "backends",
+    "device",
+    "einsum",
+    "empty",
+    "empty_like",
+    "logspace",
+    "meshgrid",
+    "normal",
+    "multinomial",
+    "randperm",
+    "bernoulli",
+    "randint_like",
+    "Generator",
+    "default_generator",
+    "get_rng_state",
+    "initial_seed",
+    "seed",
+    "set_rng_state",
+    "FloatTensor",
+    "LongTensor",
+    "DoubleTensor",
+    "IntTensor",
+    "BoolTensor",
+    "ByteTensor",
+    "allclose",
+    "as_tensor",
+    "equal",
+    "get_default_dtype",
+    "set_default_dtype",
+    "histogram",
+    "inference_mode",
+    "is_inference_mode_enabled",
+    "is_floating_point",
+    "set_printoptions",
+    "uint8",
+    "int8",
+    "int16",
+]
+__all__ += _FUNCTIONS.split()

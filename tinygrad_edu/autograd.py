@@ -47,6 +47,7 @@ class _ThreadState(threading.local):
     """Each thread sees its own copy of these attributes, starting from the class defaults."""
 
     grad_enabled = True
+    inference_depth = 0  # how many inference_mode() blocks the thread is inside
     new_nodes: list | None = None  # while an in-place op runs: the nodes it records (autograd_inplace.py)
 
     def __init__(self) -> None:
@@ -129,9 +130,19 @@ class inference_mode(_GradMode):  # noqa: N801 (PyTorch's name)
     def __enter__(self) -> None:
         _state.previous.append(_state.grad_enabled)
         _state.grad_enabled = _state.grad_enabled and not self.mode
+        _state.inference_depth += self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        _state.inference_depth -= self.mode
+        super().__exit__(*exc)
 
     def _fresh(self) -> _GradMode:
         return type(self)(self.mode)
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()`` in the calling thread (where no graph is recorded)."""
+    return _state.inference_depth > 0 and not _state.grad_enabled
 
 
 class set_grad_enabled(_GradMode):  # noqa: N801 (PyTorch's name)

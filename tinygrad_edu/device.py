@@ -14,6 +14,56 @@ import numpy as np
 DEVICES = ("cpu", "cuda")
 
 
+class Device(str):
+    """A device like ``torch.device``: ``tge.device("cpu")``, ``tge.device("cuda", 0)``, ``tge.device("cuda:0")``.
+
+    It *is* the device's name as a string ("cpu" or "cuda"), so every ``device=`` argument and
+    ``x.to(...)`` accept it, and ``x.device == "cpu"`` keeps working; ``.type`` and ``.index`` are
+    PyTorch's attributes. ``Tensor.device`` returns one of these.
+    """
+
+    type: str
+    index: int | None
+
+    def __new__(cls, type: Any = "cpu", index: int | None = None) -> Device:  # noqa: A002 (PyTorch's name)
+        """Parse "cpu", "cuda", "cuda:0" or (type, index); an unknown name is a RuntimeError, as in PyTorch."""
+        if isinstance(type, Device):
+            return type if index is None else Device(type.type, index)
+        name = str(type)
+        if ":" in name:
+            name, _, number = name.partition(":")
+            if index is not None or not number.isdigit():
+                raise RuntimeError(f"Invalid device string: {str(type)!r}; write e.g. 'cuda:0' or device('cuda', 0)")
+            index = int(number)
+        if name not in DEVICES:
+            raise RuntimeError(f"unknown device {str(type)!r}: use 'cpu' or 'cuda' (e.g. tge.device('cuda', 0))")
+        if index is not None and (not isinstance(index, int) or index < 0):
+            raise RuntimeError(f"device index must be a non-negative int, got {index!r}")
+        self = super().__new__(cls, name)
+        self.type, self.index = name, index
+        return self
+
+    def __repr__(self) -> str:
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __reduce__(self) -> Any:
+        return Device, (self.type, self.index)
+
+    def __enter__(self) -> Device:
+        """``with tge.device("cuda"):`` is accepted (tensors still default to "cpu" here)."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+CPU, CUDA = Device("cpu"), Device("cuda", 0)  # what Tensor.device returns (one object each, made once)
+
+
 _cupy: ModuleType | None = None  # CuPy, once it has been found to work (every op on "cuda" asks for it)
 
 
@@ -39,8 +89,12 @@ def _import_cupy() -> ModuleType:
     return cupy
 
 
-def check_device(device: str) -> str:
-    """Return the device name, or raise a ValueError that lists the valid ones."""
+def check_device(device: Any) -> str:
+    """The device name ("cpu" or "cuda") of a name or a ``tge.device``; an error listing the valid ones if unknown."""
+    if isinstance(device, Device):
+        return device.type
+    if isinstance(device, int) and not isinstance(device, bool):
+        return "cuda"  # PyTorch's x.to(0) means GPU 0
     device = str(device)
     if device.startswith("cuda:"):
         device = "cuda"  # one GPU is all we use; accept PyTorch's "cuda:0"
@@ -54,9 +108,9 @@ def array_module(device: str) -> ModuleType:
     return np if check_device(device) == "cpu" else _import_cupy()
 
 
-def device_of(array: Any) -> str:
-    """The device an array lives on."""
-    return "cpu" if isinstance(array, np.ndarray | np.generic) else "cuda"
+def device_of(array: Any) -> Device:
+    """The device an array lives on: ``CPU`` or ``CUDA`` (``tge.device`` objects equal to "cpu" / "cuda")."""
+    return CPU if isinstance(array, np.ndarray | np.generic) else CUDA
 
 
 def xp_of(array: Any) -> ModuleType:

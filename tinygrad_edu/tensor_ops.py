@@ -14,11 +14,18 @@ import numpy as np
 
 from .device import array_module
 from .dtypes import as_array
+from .keywords import numpy_keywords
 from .ops import activation as A
 from .ops import elementwise as E
 from .ops import reduce as R
 from .ops.matmul import MatMul
 from .ops.movement import Gather
+from .tensor_bitwise import TensorBitwise
+from .tensor_index import TensorIndex
+from .tensor_layout import TensorLayout
+from .tensor_linalg import TensorLinalg
+from .tensor_math import TensorMath
+from .tensor_reduce import TensorReduce
 from .tensor_shape import TensorShape
 
 
@@ -82,8 +89,14 @@ def _array(v: Any) -> Any:
     return v.array if isinstance(v, TensorOps) else v
 
 
-class TensorOps(TensorShape):
-    """Arithmetic, elementwise math, reductions and matmul (mixed into Tensor)."""
+class TensorOps(TensorMath, TensorBitwise, TensorReduce, TensorLayout, TensorIndex, TensorLinalg, TensorShape):
+    """Arithmetic, elementwise math, reductions and matmul (mixed into Tensor).
+
+    The further families come from the mixins: tensor_math.py (trigonometry, rounding, % and //...),
+    tensor_bitwise.py (& | ^ ~ << >>, eq/ne/...), tensor_reduce.py (prod, cumsum, sort, topk...),
+    tensor_layout.py (flip, repeat, tril, diagonal, unfold...), tensor_index.py (scatter, index_select...)
+    and tensor_linalg.py (mm, bmm, dot, outer, norm).
+    """
 
     # ---- operators: + − · / ** @ and comparisons --------------------------------------------
 
@@ -163,15 +176,6 @@ class TensorOps(TensorShape):
     def __ge__(self, other: Any) -> Any:
         return self._compare(other, "greater_equal")
 
-    def __and__(self, other: Any) -> Any:
-        return self._compare(other, "logical_and")
-
-    def __or__(self, other: Any) -> Any:
-        return self._compare(other, "logical_or")
-
-    def __invert__(self) -> Any:
-        return self._wrap(array_module(self.device).logical_not(self.array))
-
     # ---- elementwise functions ---------------------------------------------------------------
 
     def _floating(self) -> Any:
@@ -230,9 +234,22 @@ class TensorOps(TensorShape):
         """x · other (``torch.mul``)."""
         return self * other
 
-    def div(self, other: Any) -> Any:
-        """x / other (``torch.div``)."""
-        return self / other
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Any:
+        """x / other (``torch.div``); ``rounding_mode="trunc"`` rounds toward 0, ``"floor"`` toward −∞ (as //)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == "floor":
+            return self.floor_divide(other)
+        if rounding_mode == "trunc":
+            x, y = operands(self, other)
+            if x.dtype.kind not in "fc":
+                return self._int_division(y, "trunc_divide")
+            return (x / y).trunc()
+        raise ValueError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}"
+        )
+
+    divide, true_divide, multiply, subtract = div, div, mul, sub
 
     def square(self) -> Any:
         """x² (a PowScalar)."""
@@ -260,16 +277,22 @@ class TensorOps(TensorShape):
 
     # ---- reductions --------------------------------------------------------------------------
 
-    def sum(self, dim: Any = None, keepdim: bool = False) -> Any:
-        """Σ over ``dim`` (an int, a tuple, or None for every dim) (ops.reduce.Sum)."""
-        return R.Sum.apply(self, R.normalize_dims(dim, self.ndim, "sum"), keepdim)
+    @numpy_keywords
+    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+        """Σ over ``dim`` (an int, a tuple, or None for every dim) (ops.reduce.Sum).
 
+        Integer and bool tensors sum to int64, as in PyTorch; ``dtype=`` casts first.
+        """
+        return R.Sum.apply(self._counting(dtype), R.normalize_dims(dim, self.ndim, "sum"), keepdim)
+
+    @numpy_keywords
     def mean(self, dim: Any = None, keepdim: bool = False) -> Any:
         """Σx / n over ``dim``: a sum, then a division, so dx = dy / n."""
         axes = R.normalize_dims(dim, self.ndim, "mean")
         n = math.prod(self.shape[a] for a in axes)
         return self.sum(axes, keepdim) / n
 
+    @numpy_keywords
     def var(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Any:
         """Σ(x − mean)² / (n − c) over ``dim``, c = 1 (Bessel's correction) unless unbiased=False (ops.reduce.Var).
 
@@ -278,19 +301,29 @@ class TensorOps(TensorShape):
         c = R.correction_of(unbiased, correction, "var")
         return R.Var.apply(self._floating(), R.normalize_dims(dim, self.ndim, "var"), c, keepdim)
 
+    @numpy_keywords
     def std(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Any:
         """√var, computed so that it is finite whenever it fits (ops.reduce.Std)."""
         c = R.correction_of(unbiased, correction, "std")
         return R.Std.apply(self._floating(), R.normalize_dims(dim, self.ndim, "std"), c, keepdim)
 
+    @numpy_keywords
     def amax(self, dim: Any = None, keepdim: bool = False) -> Any:
         """Max over ``dim``; tied maxima share the gradient (ops.reduce.Amax)."""
+        if self.dtype.kind not in "fc":  # integers and bools: no gradient, no shares to compute
+            axes = R.normalize_dims(dim, self.ndim, "amax")
+            return self._wrap(self.array.max(axis=axes, keepdims=keepdim))
         return R.Amax.apply(self, R.normalize_dims(dim, self.ndim, "amax"), keepdim)
 
+    @numpy_keywords
     def amin(self, dim: Any = None, keepdim: bool = False) -> Any:
-        """Min over ``dim``: −amax(−x)."""
+        """Min over ``dim``: −amax(−x) for floats; integers and bools directly (−x would overflow at the minimum)."""
+        if self.dtype.kind not in "fc":
+            axes = R.normalize_dims(dim, self.ndim, "amin")
+            return self._wrap(self.array.min(axis=axes, keepdims=keepdim))
         return -(-self).amax(dim, keepdim)
 
+    @numpy_keywords
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
         """No dim: the largest element (0-d). With dim: ``(values, indices)``, as in PyTorch.
 
@@ -309,52 +342,72 @@ class TensorOps(TensorShape):
             values, indices = values.squeeze(axis), indices.squeeze(axis)
         return R.MaxResult(values, indices)
 
+    @numpy_keywords
     def min(self, dim: Any = None, keepdim: bool = False) -> Any:
         """Like max: the smallest element, or ``(values, indices)`` along ``dim``."""
         if isinstance(dim, TensorOps):
             return self.minimum(dim)
         if dim is None:
             return self.amin()
-        values, indices = (-self).max(dim, keepdim)
-        return R.MaxResult(-values, indices)
+        axis = _single_axis(dim, self.ndim, "min")
+        if self.ndim == 0:
+            return R.MaxResult(self.clone(), self.argmin(dim))
+        indices = self.argmin(axis, keepdim=True)
+        values = Gather.apply(self, axis, indices.array)
+        if not keepdim:
+            values, indices = values.squeeze(axis), indices.squeeze(axis)
+        return R.MaxResult(values, indices)
 
+    @numpy_keywords
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Any:
         """Index of the largest element (flattened when dim is None), an int64 tensor."""
+        return self._arg_extreme(dim, keepdim, "argmax")
+
+    def _arg_extreme(self, dim: Any, keepdim: bool, op: str) -> Any:
+        """argmax / argmin, each computed directly (no negation, so no overflow at an integer's minimum)."""
         xp = array_module(self.device)
+        if self.numel() == 0:
+            raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
         if dim is None:
-            i = xp.asarray(self.array.argmax(), dtype=np.int64)
+            i = xp.asarray(getattr(self.array, op)(), dtype=np.int64)
             return self._wrap(i.reshape((1,) * self.ndim) if keepdim else i)
-        axis = _single_axis(dim, self.ndim, "argmax")
+        axis = _single_axis(dim, self.ndim, op)
         if self.ndim == 0:
             return self._wrap(xp.zeros((), dtype=np.int64))
-        i = self.array.argmax(axis=axis).astype(np.int64, copy=False)
+        i = getattr(self.array, op)(axis=axis).astype(np.int64, copy=False)
         return self._wrap(xp.expand_dims(i, axis) if keepdim else i)
 
+    @numpy_keywords
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Any:
         """Index of the smallest element."""
-        return (-self.detach()).argmax(dim, keepdim)
+        return self._arg_extreme(dim, keepdim, "argmin")
 
+    @numpy_keywords
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Any:
         """log Σ eˣ over ``dim``, without overflow (ops.reduce.LogSumExp)."""
         return R.LogSumExp.apply(self._floating(), R.normalize_dims(dim, self.ndim, "logsumexp"), keepdim)
 
+    @numpy_keywords
     def softmax(self, dim: int) -> Any:
         """e^xᵢ / Σⱼ e^xⱼ along ``dim`` (ops.reduce.Softmax)."""
         axis = _single_axis(dim, self.ndim, "softmax")
         return R.Softmax.apply(self._floating(), axis)
 
+    @numpy_keywords
     def log_softmax(self, dim: int) -> Any:
         """xᵢ − log Σⱼ e^xⱼ along ``dim`` (ops.reduce.LogSoftmax)."""
         axis = _single_axis(dim, self.ndim, "log_softmax")
         return R.LogSoftmax.apply(self._floating(), axis)
 
-    def any(self) -> Any:
-        """True if any element is nonzero (a bool tensor)."""
-        return self._wrap(self.array.any())
+    @numpy_keywords
+    def any(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """True where any element over ``dim`` is nonzero (every element when None): a bool tensor."""
+        return self._wrap(self.array.any(axis=R.normalize_dims(dim, self.ndim, "any"), keepdims=keepdim))
 
-    def all(self) -> Any:
-        """True if every element is nonzero (a bool tensor)."""
-        return self._wrap(self.array.all())
+    @numpy_keywords
+    def all(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """True where every element over ``dim`` is nonzero: a bool tensor."""
+        return self._wrap(self.array.all(axis=R.normalize_dims(dim, self.ndim, "all"), keepdims=keepdim))
 
     # ---- matrix product ----------------------------------------------------------------------
 

@@ -130,13 +130,20 @@ class TensorShape:
         return M.Copy.apply(self, None, None)
 
     def __getitem__(self, index: Any) -> Any:
-        """x[0], x[:, 1:3], x[None], x[..., -1], x[idx_tensor], x[mask] (ops.movement.GetItem)."""
+        """x[0], x[:, 1:3], x[None], x[..., -1], x[idx_tensor], x[mask] (ops.movement.GetItem).
+
+        PyTorch applies integers before index tensors, so x[0, :, idx] is x[0][:, idx] (shape (3, 2)
+        for x of shape (4, 3, 5) and two indices), where NumPy would move idx's dim to the front.
+        """
         index = self._index(index)
         parts = index if isinstance(index, tuple) else (index,)
         if 0 < self.ndim == len(parts) and all(
             isinstance(p, int | np.integer) and not isinstance(p, bool) for p in parts
         ):
             index = (*parts, Ellipsis)  # a 0-d view, not a copy: y[0, 1].mul_(2) changes y, as in PyTorch
+        stages = _integers_first(index, self.ndim)
+        if stages is not None:
+            return M.GetItem.apply(M.GetItem.apply(self, stages[0]), stages[1])
         return M.GetItem.apply(self, index)
 
     def _index(self, index: Any) -> Any:
@@ -192,6 +199,36 @@ class TensorShape:
         """Cut into ``chunks`` nearly equal pieces along ``dim``."""
         n = self.shape[_axis(dim, self.ndim, "chunk")]
         return self.split(-(-n // chunks), dim)
+
+
+def _is_int(p: Any) -> bool:
+    return isinstance(p, int | np.integer) and not isinstance(p, bool)
+
+
+def _integers_first(index: Any, ndim: int) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
+    """Split an index that mixes integers with index arrays into (the integers, the rest), or None.
+
+    NumPy counts an integer as an advanced index next to arrays, which moves the arrays' dims to the
+    front; PyTorch applies the integers first, which this split reproduces.
+    """
+    if not isinstance(index, tuple) or not any(_is_int(p) for p in index):
+        return None
+    arrays = [p for p in index if hasattr(p, "dtype") and getattr(p, "ndim", 0) >= 1]
+    if not arrays:
+        return None
+    consumed = sum(
+        p.ndim if hasattr(p, "dtype") and p.dtype == bool else 1 for p in index if p is not None and p is not Ellipsis
+    )
+    expanded: list[Any] = []
+    for p in index:
+        expanded.extend([slice(None)] * (ndim - consumed) if p is Ellipsis else [p])
+    first: list[Any] = []
+    for p in expanded:
+        if p is None:
+            continue
+        width = p.ndim if hasattr(p, "dtype") and p.dtype == bool else 1
+        first.extend([p] if _is_int(p) else [slice(None)] * width)
+    return tuple(first), tuple(p for p in expanded if not _is_int(p))
 
 
 def _tensors(tensors: Any, op: str) -> list[Any]:

@@ -45,6 +45,9 @@ def batched_matmul(a: Any, b: Any) -> Any:
     batch axes are laid out explicitly first. A 2-D right side is folded: (..., M, K) @ (K, N) is
     one (B·M, K) @ (K, N) product, the case of a Linear layer on a batch of sequences.
     """
+    if a.shape[-1] == 0 or a.shape[-2] == 0 or b.shape[-1] == 0:  # an empty product: zeros (a sum of no terms)
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        return xp_of(a).zeros((*batch, a.shape[-2], b.shape[-1]), dtype=np.result_type(a, b))
     k = kernels.for_device(device_of(a), "matmul")
     if b.ndim == 2:
         return k.matmul(a.reshape(-1, a.shape[-1]), b).reshape(*a.shape[:-1], b.shape[-1])
@@ -93,8 +96,8 @@ class MatMul(Function):
             dx = unbroadcast(batched_matmul(dz, _mT(y2)), x2.shape).reshape(x_shape)
         if ctx.needs_input_grad[1]:
             if y2.ndim == 2:  # one weight matrix shared by the whole batch: fold the batch into K
-                k = kernels.for_device(device_of(dz), "matmul")
-                dy = k.matmul(x2.reshape(-1, x2.shape[-1]).T, dz.reshape(-1, dz.shape[-1]))
+                rows = int(np.prod(x2.shape[:-1]))
+                dy = batched_matmul(x2.reshape(rows, x2.shape[-1]).T, dz.reshape(rows, dz.shape[-1]))
             else:
                 dy = unbroadcast(batched_matmul(_mT(x2), dz), y2.shape)
             dy = dy.reshape(y_shape)
