@@ -200,12 +200,12 @@ fig = Figure(figsize=(9, 2.2 * ((len(shown) + 5) // 6)))
 axes = fig.subplots((len(shown) + 5) // 6, 6, squeeze=False).ravel()
 for ax, k in zip(axes, shown):
     ax.imshow(X_test[k].reshape(8, 8), cmap="gray_r")
-    ax.set_title(f"true {y_test[k]}, predicted {pred[k]}", fontsize=9)
+    ax.set_title(f"{y_test[k]} → {pred[k]}", fontsize=10)
     ax.set_xticks([])
     ax.set_yticks([])
 for ax in axes[len(shown) :]:
     ax.set_visible(False)
-fig.suptitle("Test digits the MLP gets wrong")
+fig.suptitle("Test digits the MLP gets wrong (true → predicted)")
 show(fig, "11_misclassified.png")
 assert len(wrong) == C.sum() - np.trace(C)
 
