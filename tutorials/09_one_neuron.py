@@ -95,7 +95,7 @@ db_hand = a - y
 print(f"∂L/∂a = {dL_da:.6f}   ∂a/∂z = {da_dz:.6f}   δ = their product = {delta:.6f} = a − y = {a - y:.6f}")
 print(f"∂L/∂w = (a − y)·x = {dw_hand}")
 print(f"∂L/∂b = a − y     = {db_hand:.6f}")
-assert abs(delta - (a - y)) < 1e-15
+assert abs(delta - (a - y)) < 1e-15 and abs(da_dz - 0.028453) < 1e-6
 assert abs(db_hand - (-0.029312)) < 1e-6
 
 # %% [markdown]
@@ -182,6 +182,7 @@ print("circulating z    :", z_circ)
 print("sum(w ⊙ x) + b   :", (w * x).sum() + b)
 assert np.allclose(w * x, [0.1, 0.4, 0.9, 1.6]) and np.allclose((w * x)[:2], z_circ[:2])
 assert not np.allclose(w * x, z_circ) and np.isclose((w * x).sum() + b, 3.5)
+assert np.allclose(np.diff(z_circ), 0.3)  # the circulating z grows by 0.3 a step
 
 # %% [markdown]
 # **The wrong a.** Which $z$ would give the circulating $a$? Invert the sigmoid: $z = \sigma^{-1}(a) =

@@ -44,7 +44,7 @@ scaler = Standardize().fit(X_train)  # the features range from ~0.1 to ~2500: st
 X_train, X_val, X_test = scaler(X_train), scaler(X_val), scaler(X_test)
 print(cancer, f"— {y.mean():.1%} malignant")
 print(f"train {len(y_train)}, validation {len(y_val)}, test {len(y_test)}")
-assert int(y.sum()) == 212 and len(y_train) + len(y_val) + len(y_test) == 569
+assert int(y.sum()) == 212 and len(y_train) + len(y_val) + len(y_test) == 569 and len(y_train) == 319
 
 # %% [markdown]
 # ## 1 · The loss: binary cross-entropy on logits
@@ -296,8 +296,8 @@ assert mse_sgd < 1.02 * mse_exact
 
 # %% [markdown]
 # Full-batch descent agrees with the normal equation to better than $10^{-6}$. Mini-batch SGD lands within 2 % of
-# the best training error, yet some of its weights are off by several units. That is not a bug: the features
-# `s1`, `s2`, `s3`, `s4` (blood serum measurements) are strongly correlated, so the loss is almost flat along some
+# the best training error, yet some of its weights are off by several units. That is not a bug: blood serum
+# measurements are correlated (`s1` and `s2` at 0.90, asserted below), so the loss is almost flat along some
 # combinations of their weights (the smallest curvature above). The noise of mini-batches moves the weights
 # along those directions at almost no cost in loss. Most of the gap lies in the two flattest directions:
 
@@ -307,6 +307,10 @@ gap_parts = (vecs.T @ (theta_sgd - theta_exact)) ** 2
 flat_share = gap_parts[:2].sum() / gap_parts.sum()
 print(f"share of |θ_SGD − θ_exact|² in the two flattest directions: {flat_share:.1%}")
 assert flat_share > 0.7
+corr = np.corrcoef(diabetes.data, rowvar=False)
+names = diabetes.feature_names
+print(f"correlation of {names[4]} and {names[5]}: {corr[4, 5]:.3f}")
+assert corr[4, 5] > 0.85  # s1 and s2 nearly carry the same information
 test_mse_exact = float(np.mean((np.c_[Xr_test, np.ones(len(yr_test))] @ theta_exact - yr_test) ** 2))
 test_mse_sgd = float(np.mean((np.c_[Xr_test, np.ones(len(yr_test))] @ theta_sgd - yr_test) ** 2))
 print(f"test MSE: normal equation {test_mse_exact:.1f}, mini-batch SGD {test_mse_sgd:.1f}")
