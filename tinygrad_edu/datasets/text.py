@@ -43,7 +43,7 @@ def _read(filename: str) -> str:
 
 
 def load_text(name: str = "macbeth") -> str:
-    """Return a bundled public-domain text as one ``str`` (UTF-8, ``\\n`` line ends, ending in a newline).
+    """Return a bundled public-domain text as one ``str`` (UTF-8, Unix line ends, ending in a newline).
 
     ``name`` is one of ``text_names()``: ``"macbeth"`` (the default), ``"tempest"``, ``"midsummer"``, or
     ``"shakespeare"`` for all three. An unknown name raises ``ValueError`` listing the names there are.
