@@ -17,7 +17,7 @@
 # student from a large teacher and explain the $T^2$; export a model to ONNX and run it with onnxruntime; and read
 # one table of bytes, accuracy and latency for all of them.
 #
-# **Run time:** about 90 s (`TGE_FAST=1`: about 15 s). The ONNX part needs `pip install -e ".[onnx]"`; without it
+# **Run time:** about 30 s (`TGE_FAST=1`: about 12 s). The ONNX part needs `pip install -e ".[onnx]"`; without it
 # the lesson says so and skips that part. Latencies are measured on a shared machine: read them as rough sizes.
 
 # %%
@@ -454,10 +454,11 @@ assert table[STUDENT_ROW][0] < table["fp32 baseline"][0] / 5
 # %% [markdown]
 # Reading it: int8 cuts the bytes about fourfold at (almost) no accuracy cost. It is *slower* with the NumPy
 # kernels: NumPy has no fast integer matrix product (the reference widens to int32 and loops), while its float32
-# product is BLAS; the Numba int8 kernel closes that gap, and an int8 model pays off on hardware whose integer units
-# are faster than its float ones (phones, VNNI or AMX servers, NPUs). Pruning shrinks the compressed file but not
-# the time of a dense forward pass. The student is the smallest and fastest by far and pays in accuracy;
-# distillation is what makes it worth having when labels are few.
+# product is BLAS; the Numba int8 kernel narrows that gap to the cost of quantizing and requantizing around it
+# (written in NumPy here), and an int8 model pays off on hardware whose integer units are faster than its float
+# ones (phones, VNNI or AMX servers, NPUs), with those steps fused into the kernel. Pruning shrinks the compressed
+# file but not the time of a dense forward pass. The student is the smallest and fastest by far and pays in
+# accuracy; distillation is what makes it worth having when labels are few.
 #
 # ## Exercises
 #
