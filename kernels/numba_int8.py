@@ -44,14 +44,20 @@ from .numba_simd import VECTOR_BYTES, target_features
 
 
 def _pmaddwd() -> str | None:
-    """LLVM's name for x86's ``pmaddwd`` at the vector width the kernels use, or None off x86."""
+    """LLVM's name for x86's ``pmaddwd`` at the vector width the kernels use; None where there is none.
+
+    512-bit needs AVX-512BW and 256-bit AVX2 (AVX alone has no 256-bit integer instructions);
+    without them, and off x86, vdot2 writes the same sum as plain IR.
+    """
     import llvmlite.binding as ll
 
     if not ll.get_process_triple().startswith(("x86_64", "amd64", "i686", "i386")):
         return None
-    if VECTOR_BYTES == 64:  # 512-bit integer multiplies are AVX-512BW
-        return "llvm.x86.avx512.pmaddw.d.512" if "+avx512bw" in target_features().split(",") else None
-    return "llvm.x86.avx2.pmadd.wd" if VECTOR_BYTES == 32 and "+avx2" in target_features() else "llvm.x86.sse2.pmadd.wd"
+    features = target_features().split(",")
+    needs = {64: ("+avx512bw", "llvm.x86.avx512.pmaddw.d.512"), 32: ("+avx2", "llvm.x86.avx2.pmadd.wd"),
+             16: ("+sse2", "llvm.x86.sse2.pmadd.wd")}  # fmt: skip
+    feature, name = needs[VECTOR_BYTES]
+    return name if feature in features or VECTOR_BYTES == 16 else None
 
 
 INPUT_DTYPES = ("int8", "uint8")  # what numba_compile.uncached asks about for this module
