@@ -22,7 +22,7 @@ from .dropout import Dropout
 from .hooks import RemovableHandle
 from .lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear, UninitializedBuffer, UninitializedParameter
 from .linear import Embedding, Flatten, Identity, Linear
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, MSELoss, NLLLoss
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parameter import Parameter
@@ -49,6 +49,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "KLDivLoss",
     "MaxPool2d",
     "Module",
     "ModuleList",
