@@ -91,7 +91,10 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     root = tmp_path_factory.mktemp("notebooks")
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         futures = {p.name: pool.submit(_run_in_process, p, root / f"{p.stem}.ipynb") for p in LESSONS}
-        return {name: future.result() for name, future in futures.items()}
+        results = {name: future.result() for name, future in futures.items()}
+    for name, result in results.items():  # shown with pytest -s: each lesson's time as a notebook
+        print(f"{name}: {result.get('seconds', '-')} s as a notebook{'' if result['error'] is None else ' (FAILED)'}")
+    return results
 
 
 def _source(name: str):

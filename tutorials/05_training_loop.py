@@ -86,11 +86,12 @@ print("finite differences agree (tge.gradcheck)")
 # %% [markdown]
 # ## Gradient descent, written out
 #
-# $\theta \leftarrow \theta - \eta\, \frac{\partial L}{\partial \theta}$, in four lines per step: forward, backward, move every parameter against its gradient, and clear the
-# gradients. The move happens inside `tge.no_grad()`: it is bookkeeping, not part of the model, so
-# it must not be recorded in the graph (tinygrad_edu refuses in-place changes to a tensor that
-# requires grad otherwise). Clearing matters because gradients *accumulate*: a second `backward()`
-# adds to `.grad`, which is what you want when a parameter is used twice, and a bug when you forget.
+# $\theta \leftarrow \theta - \eta\, \frac{\partial L}{\partial \theta}$, in four lines per step: forward,
+# backward, move every parameter against its gradient, and clear the gradients. The move happens inside
+# `tge.no_grad()`: it is bookkeeping, not part of the model, so it must not be recorded in the graph (tinygrad_edu
+# refuses in-place changes to a tensor that requires grad otherwise). Clearing matters because gradients
+# *accumulate*: a second `backward()` adds to `.grad`, which is what you want when a parameter is used twice, and
+# a bug when you forget.
 
 # %%
 w = tge.zeros(2, requires_grad=True)
@@ -183,7 +184,8 @@ print("decision regions drawn to", show(fig, "05_moons.png"))
 #
 # PyTorch's momentum (and ours) keeps a running *velocity* $b$ per parameter:
 #
-# $$ b \leftarrow \mu\, b + g \quad (b = g \text{ at the first step}), \qquad \theta \leftarrow \theta - \mathrm{lr}\cdot b. $$
+# $$ b \leftarrow \mu\, b + g \quad (b = g \text{ at the first step}), \qquad
+#    \theta \leftarrow \theta - \mathrm{lr}\cdot b. $$
 #
 # Here is `optim.SGD.update` as the library has it (the docstring also covers dampening, weight decay and
 # Nesterov):
@@ -395,8 +397,9 @@ assert history[-1]["train_loss"] < history[0]["train_loss"]
 #    `num_parameters()`; compare with the 6,090 of lesson 06's CNN.
 # 2. Weight decay: `optim.SGD(..., weight_decay=λ)` should take the same step as plain SGD on the loss plus
 #    $\frac{\lambda}{2}\lVert\theta\rVert^2$, i.e. on the gradient $g + \lambda \theta$. Check it for one step.
-# 3. Nesterov momentum in PyTorch's form is $b \leftarrow \mu b + g$, $\theta \leftarrow \theta - \mathrm{lr}(g + \mu b)$.
-#    Write it by hand on arrays and check five steps against `optim.SGD(momentum=0.9, nesterov=True)`.
+# 3. Nesterov momentum in PyTorch's form is $b \leftarrow \mu b + g$,
+#    $\theta \leftarrow \theta - \mathrm{lr}(g + \mu b)$. Write it by hand on arrays and check five steps
+#    against `optim.SGD(momentum=0.9, nesterov=True)`.
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
 # 1. Weights plus biases of each layer.

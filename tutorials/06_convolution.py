@@ -50,7 +50,8 @@ from tinygrad_edu.ops.conv import Conv2d, MaxPool2d
 # $(F, C, K_H, K_W)$: $F$ filters, each spanning all $C$ input channels. With stride $s$ and $p$ pixels of zero
 # padding,
 #
-# $$ y_{n,f,i,j} = b_f + \sum_{c} \sum_{k_h} \sum_{k_w} x^{\text{pad}}_{n,c,\,i s + k_h,\,j s + k_w}\; w_{f,c,k_h,k_w} $$
+# $$ y_{n,f,i,j} = b_f + \sum_{c} \sum_{k_h} \sum_{k_w}
+#    x^{\text{pad}}_{n,c,\,i s + k_h,\,j s + k_w}\; w_{f,c,k_h,k_w} $$
 #
 # and the output has $O_H = \left\lfloor \frac{H + 2p - K_H}{s} \right\rfloor + 1$ rows. (Strictly speaking this is a
 # *cross-correlation*: the filter is not flipped. PyTorch calls it convolution, and so do we.)
@@ -347,6 +348,7 @@ print(f"{len(wrong)} mistakes out of {len(y_test)}; figure drawn to", path)
 # 3. Count `SmallCNN`'s 6,090 parameters by hand, layer by layer (conv1, conv2, the linear head on the
 #    $32 \times 2 \times 2$ features left after two poolings).
 
+
 # %% tags=["solution"] jupyter={"source_hidden": true}
 # 1. (28 + 2 − 3)/1 + 1 = 28; (28 + 2 − 3)//2 + 1 = 14; (32 − 5)/1 + 1 = 28.
 def out_size(h: int, k: int, s: int = 1, p: int = 0) -> int:
@@ -367,8 +369,13 @@ xa = tge.tensor(x_pool[None, None], requires_grad=True)
 expected = np.kron(dy_pool, np.ones((2, 2))) / 4  # dy spread evenly over each 2×2 block
 print("avg-pool dx:\n", xa.grad.numpy()[0, 0])
 np.testing.assert_allclose(xa.grad.numpy()[0, 0], expected)
-np.testing.assert_allclose(central_difference(lambda a: float((F.avg_pool2d(tge.tensor(a[None, None]), 2).numpy()[0, 0]
-                                                             * dy_pool).sum()), x_pool), expected, atol=1e-6)  # fmt: skip
+
+
+def avg_pool_loss(a: np.ndarray) -> float:
+    return float((F.avg_pool2d(tge.tensor(a[None, None]), 2).numpy()[0, 0] * dy_pool).sum())
+
+
+np.testing.assert_allclose(central_difference(avg_pool_loss, x_pool), expected, atol=1e-6)
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
 # 3. conv1: 16 filters of 1×3×3 + 16 biases; conv2: 32 of 16×3×3 + 32; head: (32·2·2)·10 + 10.
