@@ -164,6 +164,16 @@ def test_lesson_writes_its_math_in_latex(name: str) -> None:
     assert markdown.count("$") >= 2, f"{name}: no LaTeX ($...$) in the markdown"
 
 
+def test_the_readme_lists_every_lesson_with_its_run_time() -> None:
+    readme = (TUTORIALS_DIR.parent / "README.md").read_text()
+    learn = readme.split("## Learn\n", 1)[1].split("\n## ", 1)[0]
+    assert 'pip install -e ".[learn]"' in learn and "jupyter lab tutorials" in learn
+    rows = {line.split("|")[1].strip().strip("`"): line for line in learn.splitlines() if line.startswith("| `")}
+    for name in NAMES:
+        assert name in rows, f"README's Learn section does not list {name}"
+        assert rows[name].rstrip().endswith("|") and " s" in rows[name].split("|")[-2], f"{name}: no run time"
+
+
 def test_a_lesson_runs_as_a_script_and_saves_its_figure(tmp_path: Path) -> None:
     lesson = TUTORIALS_DIR / "01_derivatives.py"
     figure = TUTORIALS_DIR / "out" / "01_step_size.png"
