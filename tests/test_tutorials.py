@@ -24,6 +24,11 @@ from pathlib import Path
 
 import pytest
 
+try:
+    import fcntl  # to share one run between pytest-xdist workers (POSIX)
+except ImportError:  # pragma: no cover - Windows runs the lessons once per worker
+    fcntl = None
+
 jupytext = pytest.importorskip("jupytext")
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbclient")
@@ -70,7 +75,7 @@ def execute_notebook(lesson: Path, executed: Path) -> None:
 
 
 def _run_in_process(lesson: Path, executed: Path) -> dict:
-    """Execute one lesson in a process of its own; the executed notebook, or why there is none."""
+    """Execute one lesson in a process of its own; why it failed (or None) and how long it took."""
     done = subprocess.run(
         [sys.executable, __file__, str(lesson), str(executed)],
         env=lesson_env(),
@@ -80,20 +85,39 @@ def _run_in_process(lesson: Path, executed: Path) -> dict:
         check=False,
     )
     if done.returncode != 0 or not executed.exists():
-        return {"nb": None, "error": f"the runner exited with {done.returncode}:\n{done.stderr[-4000:]}"}
-    nb = nbformat.read(executed, as_version=4)
-    return {"nb": nb, "error": nb.metadata["tge"]["error"], "seconds": nb.metadata["tge"]["seconds"]}
+        return {"ipynb": None, "error": f"the runner exited with {done.returncode}:\n{done.stderr[-4000:]}"}
+    meta = nbformat.read(executed, as_version=4).metadata["tge"]
+    return {"ipynb": str(executed), "error": meta["error"], "seconds": meta["seconds"]}
+
+
+def _execute_all(root: Path) -> dict[str, dict]:
+    """Every lesson executed once as a notebook, a few at a time; the summary is also written to root."""
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        futures = {p.name: pool.submit(_run_in_process, p, root / f"{p.stem}.ipynb") for p in LESSONS}
+        results = {name: future.result() for name, future in futures.items()}
+    (root / "summary.json").write_text(json.dumps(results))
+    for name, result in results.items():  # shown with pytest -s: each lesson's time as a notebook
+        print(f"{name}: {result.get('seconds', '-')} s as a notebook{'' if result['error'] is None else ' (FAILED)'}")
+    return results
 
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    """Every lesson executed once as a notebook, a few at a time; the results by file name."""
-    root = tmp_path_factory.mktemp("notebooks")
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        futures = {p.name: pool.submit(_run_in_process, p, root / f"{p.stem}.ipynb") for p in LESSONS}
-        results = {name: future.result() for name, future in futures.items()}
-    for name, result in results.items():  # shown with pytest -s: each lesson's time as a notebook
-        print(f"{name}: {result.get('seconds', '-')} s as a notebook{'' if result['error'] is None else ' (FAILED)'}")
+    """Every lesson executed as a notebook, by file name: {"nb": the executed notebook or None, "error": ...}.
+
+    Under pytest-xdist the workers share one run (the first to take the lock executes, the others read it).
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER") and fcntl is not None:
+        root = tmp_path_factory.getbasetemp().parent / "tge_notebooks"
+        root.mkdir(exist_ok=True)
+        with open(root / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            summary = root / "summary.json"
+            results = json.loads(summary.read_text()) if summary.exists() else _execute_all(root)
+    else:
+        results = _execute_all(tmp_path_factory.mktemp("notebooks"))
+    for result in results.values():
+        result["nb"] = nbformat.read(result["ipynb"], as_version=4) if result["ipynb"] else None
     return results
 
 
