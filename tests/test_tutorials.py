@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -69,7 +70,7 @@ def execute_notebook(lesson: Path, executed: Path) -> None:
     try:
         client.execute(env=lesson_env())
     except (CellExecutionError, CellTimeoutError) as e:
-        error = str(e)
+        error = re.sub(r"\x1b\[[0-9;]*m", "", str(e))  # the traceback without its terminal colours
     nb.metadata["tge"] = {"error": error, "seconds": round(time.perf_counter() - start, 2)}
     nbformat.write(nb, executed)
 

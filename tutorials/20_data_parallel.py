@@ -292,7 +292,8 @@ else:  # typical figures of two processes on one machine, so that the rest of th
     print("skipped: measuring α and β needs mpiexec; using α = 2 µs, β = 0.1 ns/B (shared memory)")
     sizes, seconds = (8, 1048576), (2e-6, 2e-6 + 1048576 * 1e-10)
 alpha, beta = cost_model.fit_alpha_beta(sizes, seconds)
-print(f"alpha = {alpha * 1e6:.1f} µs, beta = {beta * 1e9:.3f} ns/byte ({1e-9 / beta:.1f} GB/s)")
+bandwidth = f"{1e-9 / beta:.1f} GB/s" if beta > 0 else "no per-byte cost found: timings too noisy on a busy machine"
+print(f"alpha = {alpha * 1e6:.1f} µs, beta = {beta * 1e9:.3f} ns/byte ({bandwidth})")
 
 # the compute time of one seed-MLP step (1000-500-10, batch 128) in this process, on one thread
 from tinygrad_edu import optim  # noqa: E402
