@@ -122,10 +122,11 @@ for (a, i), res in results.items():
 #   a little), to under a third of its first-layer value by layer 15.
 # - **ReLU + Kaiming** keeps it flat too; **ReLU + Xavier (gain 1)** halves it per layer (ReLU throws half
 #   away and nothing gives it back).
-# - **N(0, 1)** explodes ReLU activations by about $n/2 = 128$ per layer (to ~$10^{31}$, near float32's
-#   $3.4\cdot10^{38}$ ceiling: five more layers and they are `inf`). For tanh it *saturates*: over 80 % of the
-#   units sit at ±1, where $\tanh' \approx 0$, yet the gradients towards the input explode by ~$10^{13}$
-#   (each layer multiplies them by weights of size ~$\sqrt n$).
+# - **N(0, 1)** explodes ReLU activations: their variance grows by about $n/2 = 128$ per layer, to ~$10^{31}$
+#   at layer 15. Their squares already overflow float32 (whose ceiling is $3.4\cdot10^{38}$; hence the float64
+#   variances here), and some twenty layers more would overflow the activations themselves. For tanh N(0, 1)
+#   *saturates*: over 80 % of the units sit at ±1, where $\tanh' \approx 0$, yet the gradients towards the
+#   input explode by ~$10^{13}$ (each layer multiplies them by weights of size ~$\sqrt n$).
 # - Backwards, ReLU + Kaiming is flat as well. tanh + Xavier (5/3) lets the gradient grow about tenfold over 15
 #   layers: for tanh no single scale makes both directions exactly 1, and the gain trades a little backward
 #   growth for a flat forward pass. Compare that 10× with the naive $10^{13}$.

@@ -91,10 +91,11 @@ assert X_train.shape[1:] == (3, 32, 32) and X_test.shape[1:] == (3, 32, 32)
 # Each colour channel $c$ is shifted and scaled by the mean $\mu_c$ and standard deviation $\sigma_c$ of that
 # channel over **the training images only** (every pixel of every image):
 # $$ x'_{c,i,j} = \frac{x_{c,i,j} - \mu_c}{\sigma_c} . $$
-# Inputs centred at 0 with unit spread give the first layer's gradients a balanced sign and a sensible size (with
-# pixels in $[0,1]$, all positive, every weight of a filter would get a gradient of the same sign from one
-# example). The test images use the training set's $\mu_c, \sigma_c$: the test set must not leak into training.
-# The library's transform, applied to one sample at a time:
+# Inputs centred at 0 with unit spread give the first layer's gradients a balanced sign and a sensible size: with
+# pixels in $[0,1]$, all positive, the gradient $dw = dy\cdot x$ of every weight feeding one unit has the sign
+# of that unit's $dy$, so those weights can only all grow or all shrink together. The test images use the
+# training set's $\mu_c, \sigma_c$: the test set must not leak into training. The library's transform, applied
+# to one sample at a time:
 
 # %%
 quote(Normalize.__call__)
@@ -190,8 +191,9 @@ for epoch in range(EPOCHS):
 
 # %% [markdown]
 # The accuracy it should reach is what we assert: on the digits LeNet gets about 96 % in 12 epochs (asserted:
-# above 93 %; above 85 % in the 4 epochs of fast mode). On CIFAR-10, a much harder problem, this small net trained on 20 000 photos for
-# 4 epochs gets around 40-50 % (chance is 10 %); we assert above 35 % (above 15 % in fast mode's short run).
+# above 93 %; above 85 % in the 4 epochs of fast mode). On CIFAR-10, a much harder problem, this small net
+# trained on 20 000 photos for 4 epochs should get roughly 40-50 % (chance is 10 %); we assert above 35 %
+# (above 15 % in fast mode's short run).
 
 # %%
 threshold = {("digits", False): 0.93, ("digits", True): 0.85, ("CIFAR-10", False): 0.35, ("CIFAR-10", True): 0.15}
