@@ -34,6 +34,7 @@ from .functional_act import (
     celu,
     elu,
     glu,
+    hardshrink,
     hardsigmoid,
     hardswish,
     hardtanh,
@@ -45,7 +46,10 @@ from .functional_act import (
     silu,
     softmin,
     softplus,
+    softshrink,
     softsign,
+    tanhshrink,
+    threshold,
 )
 from .functional_conv import conv1d, conv2d, conv_transpose2d, fold, unfold
 from .functional_loss import (
@@ -63,6 +67,7 @@ from .functional_loss import (
     smooth_l1_loss,
     triplet_margin_loss,
 )
+from .functional_norm import dropout1d, dropout2d, dropout3d, group_norm, instance_norm
 from .functional_pad import interpolate, pad, upsample
 from .functional_pool import (
     adaptive_avg_pool1d,
@@ -426,4 +431,15 @@ __all__ += [  # the second wave (PyTorch's everyday surface), defined in functio
     "triplet_margin_loss",
     "unfold",
     "upsample",
+]
+__all__ += [  # the third wave: shrinks, channel dropout, group/instance norm
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
+    "group_norm",
+    "hardshrink",
+    "instance_norm",
+    "softshrink",
+    "tanhshrink",
+    "threshold",
 ]
