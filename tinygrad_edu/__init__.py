@@ -237,3 +237,7 @@ __all__ += [  # the everyday surface; the Tensor functions of _FUNCTIONS are add
     "int16",
 ]
 __all__ += _FUNCTIONS.split()
+
+from . import utils  # noqa: E402  (torch.utils.data's path: tge.utils.data)
+
+__all__ += ["utils"]
