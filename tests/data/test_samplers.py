@@ -226,3 +226,11 @@ def test_concat_dataset_and_random_split_generator():
     a = [list(p.indices) for p in random_split(Squares(10), [0.5, 0.5], generator=tge.Generator().manual_seed(2))]
     b = [list(p.indices) for p in random_split(Squares(10), [0.5, 0.5], generator=tge.Generator().manual_seed(2))]
     assert a == b and sorted(a[0] + a[1]) == list(range(10))
+
+
+@pytest.mark.parametrize("context", ["fork", "spawn"])
+def test_a_temporary_loader_lives_through_its_iteration(context):
+    ds = TensorDataset(np.arange(20.0).reshape(10, 2), np.arange(10))
+    got = [b[1].numpy().tolist() for b in DataLoader(ds, batch_size=3, num_workers=2, multiprocessing_context=context)]
+    assert got == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
+    assert not mp.active_children()

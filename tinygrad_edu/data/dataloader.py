@@ -259,8 +259,12 @@ class DataLoader:
             fetcher = self._fetcher()
             self._pool = WorkerPool(lambda j: fetcher, self.num_workers, base_seed, self.worker_init_fn,
                                     self.multiprocessing_context)  # fmt: skip
+        return self._multi_process(self._pool, keep)
+
+    def _multi_process(self, pool: WorkerPool, keep: bool) -> Iterator[Any]:
+        """The workers' batches in order (a generator method, so the loader lives as long as its iteration)."""
         prefetch = self.prefetch_factor * self.num_workers
-        return ordered_results(self._pool, self._tasks(), prefetch, self.timeout, keep, self.iterable)
+        yield from ordered_results(pool, self._tasks(), prefetch, self.timeout, keep, self.iterable)
 
     def _single_process(self) -> Iterator[Any]:
         fetcher = self._fetcher()
