@@ -60,6 +60,7 @@ def _raised(fn):
     return None
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # PyTorch's broadcast warning for mse_loss shapes
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_error_type_is_pytorchs(name):
     torch = pytest.importorskip("torch")
