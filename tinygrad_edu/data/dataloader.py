@@ -249,9 +249,12 @@ class DataLoader:
         if isinstance(self.sampler, EpochSeededSampler):
             self.sampler.set_epoch(self.epoch)
         self.epoch += 1
+        # the workers' base seed, drawn in the main process, fresh per epoch (as PyTorch); also drawn without
+        # workers when the order comes from the same generator, so that 0 and k workers see the same orders
+        draws_order = isinstance(self.sampler, RandomSampler) and self.sampler.generator is self.generator
+        base_seed = int(_rng(self.generator).integers(0, 2**62)) if self.num_workers or draws_order else 0
         if self.num_workers == 0:
             return self._single_process()
-        base_seed = int(_rng(self.generator).integers(0, 2**62))  # drawn in the main process, fresh per epoch
         keep = self.persistent_workers and not self.iterable
         if self._pool is None or not keep or not self._pool.alive:
             if self._pool is not None:
