@@ -19,6 +19,8 @@ these plain functions on arrays (never Tensors), so each file reads on its own:
     avg_pool2d_forward(x, kernel, stride, padding) -> y
         Mean over each window, padding counted as zeros in the window of KH·KW (PyTorch's default).
     avg_pool2d_backward(dy, x_shape, kernel, stride, padding) -> dx
+    matmul_int8(a, b) -> c
+        (M, K) int8 or uint8 @ (K, N) int8 -> (M, N) int32, every sum exact (quantized layers).
 
 The conv and pool functions receive C-contiguous arrays (ops/conv.py makes them so) and return
 arrays of their inputs' dtype that share no memory with the inputs (the op may write into them).
@@ -52,6 +54,7 @@ TABLE = (
     "max_pool2d_backward",
     "avg_pool2d_forward",
     "avg_pool2d_backward",
+    "matmul_int8",
 )
 ENV_VAR = "TINYGRAD_EDU_KERNELS"
 

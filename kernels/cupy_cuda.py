@@ -211,6 +211,15 @@ def matmul(a: Any, b: Any) -> Any:
     return _gemm(a, b, c)
 
 
+def matmul_int8(a: Any, b: Any) -> Any:
+    """C = A @ B for (M, K) int8 or uint8 @ (K, N) int8 → (M, N) int32, exact (CuPy's integer matmul)."""
+    if a.dtype not in (np.int8, np.uint8) or b.dtype != np.int8:
+        raise TypeError(f"matmul_int8 (cupy kernels): needs int8 or uint8 @ int8 arrays, got {a.dtype} @ {b.dtype}")
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+        raise ValueError(f"matmul_int8 (cupy kernels): shapes {a.shape} @ {b.shape} are not (M, K) @ (K, N)")
+    return cp.matmul(a.astype(cp.int32), b.astype(cp.int32))
+
+
 # ---------------------------------------------------------------------------------------------
 # Convolution: im2col + GEMM (+ col2im)
 # ---------------------------------------------------------------------------------------------

@@ -183,6 +183,8 @@ def uncached(table_names: Iterable[str] | None = None, dtype: Any = np.float32) 
     want = np.dtype(dtype).name
     missing = []
     for module in kernel_modules(table_names):
+        if want not in getattr(module, "INPUT_DTYPES", (want,)):  # e.g. the int8 GEMM never runs on floats
+            continue
         found = [_cached_dtypes(d) for d in _dispatchers(module)]
         cached = [dtypes for dtypes in found if dtypes is not None]
         if not cached or any(want not in dtypes for dtypes in cached):

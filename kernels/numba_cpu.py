@@ -11,8 +11,10 @@ Table of contents:
     max_pool2d_backward     numba_pool.py
     avg_pool2d_forward      numba_pool.py
     avg_pool2d_backward     numba_pool.py
+    matmul_int8             numba_int8.py    int8/uint8 × int8 → exact int32: dot products of packed
+                                             rows, a 2 × 4 tile of pmaddwd (vpdpwssd with VNNI) vectors
 
-Every kernel takes float32 or float64 and shares its work between numba.get_num_threads()
+Every kernel but matmul_int8 takes float32 or float64 and shares its work between numba.get_num_threads()
 threads (numba_matmul.run_tasks). Compiled code is cached on disk (``cache=True``): the first
 call for a dtype compiles for a few seconds per kernel (about 16 s per dtype for the whole
 table here), later processes load it in well under a second.
@@ -24,6 +26,7 @@ import numba
 
 from . import KernelUnavailable
 from .numba_conv import conv2d_backward_input, conv2d_backward_weight, conv2d_forward
+from .numba_int8 import matmul_int8
 from .numba_matmul import matmul
 from .numba_pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
 
@@ -42,6 +45,7 @@ __all__ = [
     "max_pool2d_backward",
     "avg_pool2d_forward",
     "avg_pool2d_backward",
+    "matmul_int8",
 ]
 
 

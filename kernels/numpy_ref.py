@@ -23,6 +23,20 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.matmul(a, b)
 
 
+def matmul_int8(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """C = A @ B for (M, K) int8 or uint8 @ (K, N) int8, summed exactly in int32: Cᵢⱼ = Σₖ Aᵢₖ Bₖⱼ.
+
+    The product of a quantized layer (tinygrad_edu.quantization). Each term is at most
+    255 · 128 = 32 640 in size, so int32 holds any realistic sum exactly; the bytes are widened to
+    int32 first so that NumPy never multiplies in int8 (which would wrap around).
+    """
+    if a.dtype not in (np.int8, np.uint8) or b.dtype != np.int8:
+        raise TypeError(f"matmul_int8: needs int8 or uint8 @ int8 arrays, got {a.dtype} @ {b.dtype}")
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+        raise ValueError(f"matmul_int8: shapes {a.shape} @ {b.shape} are not (M, K) @ (K, N)")
+    return np.matmul(a.astype(np.int32), b.astype(np.int32))
+
+
 # ---------------------------------------------------------------------------------------------
 # Convolution as im2col + matmul
 #

@@ -63,6 +63,8 @@ def show(fig: Any, name: str) -> Path:
     for ax in fig.axes:
         if not ax.get_visible() or not (ax.lines or ax.collections or ax.images or ax.patches):
             continue
+        if getattr(ax, "_colorbar", None) is not None:  # a colorbar is labelled by fig.colorbar(..., label=...)
+            continue
         title = ax.get_title() or (fig._suptitle.get_text() if fig._suptitle is not None else "")
         if not title:
             raise ValueError(f"figure {name!r}: a plot without a title (ax.set_title or fig.suptitle)")

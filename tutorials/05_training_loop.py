@@ -2,10 +2,22 @@
 # jupyter:
 #   jupytext:
 #     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
 # ---
 
 # %% [markdown]
 # # 05 · The training loop, from scratch to PyTorch style
+#
+# **You will be able to:** write gradient descent by hand (forward, backward, update inside `no_grad`, clear the
+# gradients) and say why each line is there; move to `nn.Sequential`, `DataLoader` and an optimizer without
+# changing the numbers; check SGD with momentum and Adam against their equations; explain what Adam's bias
+# correction does to the first steps (and what leaving it out does); and train and read the curves of an MLP on
+# the digits.
+#
+# **Run time:** about 5 s (`TGE_FAST=1`: about 3 s).
 #
 # Lessons 01–04 computed gradients. Training is what we *do* with them: step every weight a little
 # against its gradient, many times. This lesson writes that loop out by hand first, then replaces
@@ -18,29 +30,23 @@
 
 # %%
 import itertools
-import os
-from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 import tinygrad_edu as tge
 import tinygrad_edu.nn.functional as F
 from tinygrad_edu import nn, optim, viz
+from tinygrad_edu.course import FAST, quote, show, sized
 from tinygrad_edu.data import DataLoader, Standardize, TensorDataset, train_test_split
 from tinygrad_edu.datasets import load_digits, make_moons
-
-OUT = Path(__file__).resolve().parent / "out" if "__file__" in globals() else Path("out")  # figures (git-ignored)
-OUT.mkdir(exist_ok=True)
-QUICK = bool(os.environ.get("TINYGRAD_EDU_TUTORIAL_QUICK"))  # the test suite's short run: fewer epochs
 
 # %% [markdown]
 # ## Two moons, and a model that is one line
 #
 # 400 points in two interleaved half-moons, 80 % to learn from and 20 % to *validate* on (points
 # the model never trains on, so they tell us whether it learned the shape or memorised the points).
-# The model is logistic regression: p(class 1 | x) = σ(x·w + b), two weights and a bias.
+# The model is logistic regression: $p(\text{class } 1 \mid x) = \sigma(x \cdot w + b)$, two weights and a bias.
 
 # %%
 X, y = make_moons(n=400, noise=0.2, seed=0)
@@ -51,10 +57,12 @@ print("train", X_train.shape, " validation", X_val.shape)
 # %% [markdown]
 # ## The gradient, three ways, before we trust it
 #
-# With z = x·w + b and the mean binary cross-entropy L = −(1/N) Σ [t log σ(z) + (1 − t) log(1 − σ(z))],
+# With $z = x \cdot w + b$ and the mean binary cross-entropy
+# $L = -\frac{1}{N} \sum_n \left[t_n \log \sigma(z_n) + (1 - t_n) \log(1 - \sigma(z_n))\right]$,
 # lesson 04's rule "prediction minus target" gives
 #
-# ∂L/∂w = (1/N) Σₙ (σ(zₙ) − tₙ)·xₙ  and  ∂L/∂b = (1/N) Σₙ (σ(zₙ) − tₙ).
+# $$ \frac{\partial L}{\partial w} = \frac{1}{N} \sum_n (\sigma(z_n) - t_n)\, x_n, \qquad
+#    \frac{\partial L}{\partial b} = \frac{1}{N} \sum_n (\sigma(z_n) - t_n). $$
 #
 # We check it at a random point, in float64, by hand, by backward and by finite differences.
 
@@ -78,11 +86,12 @@ print("finite differences agree (tge.gradcheck)")
 # %% [markdown]
 # ## Gradient descent, written out
 #
-# Four lines per step: forward, backward, move every parameter against its gradient, and clear the
-# gradients. The move happens inside `tge.no_grad()`: it is bookkeeping, not part of the model, so
-# it must not be recorded in the graph (tinygrad_edu refuses in-place changes to a tensor that
-# requires grad otherwise). Clearing matters because gradients *accumulate*: a second `backward()`
-# adds to `.grad`, which is what you want when a parameter is used twice, and a bug when you forget.
+# $\theta \leftarrow \theta - \eta\, \frac{\partial L}{\partial \theta}$, in four lines per step: forward,
+# backward, move every parameter against its gradient, and clear the gradients. The move happens inside
+# `tge.no_grad()`: it is bookkeeping, not part of the model, so it must not be recorded in the graph (tinygrad_edu
+# refuses in-place changes to a tensor that requires grad otherwise). Clearing matters because gradients
+# *accumulate*: a second `backward()` adds to `.grad`, which is what you want when a parameter is used twice, and
+# a bug when you forget.
 
 # %%
 w = tge.zeros(2, requires_grad=True)
@@ -135,7 +144,7 @@ tge.manual_seed(0)
 model = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 1))
 opt = optim.Adam(model.parameters(), lr=0.01)
 loader = DataLoader(TensorDataset(X_train, y_train.astype(np.float32)), batch_size=32, shuffle=True, seed=0)
-for _epoch in range(20 if QUICK else 60):
+for _epoch in range(sized(full=60, fast=20)):
     for xb, tb in loader:
         loss = F.binary_cross_entropy_with_logits(model(xb).squeeze(1), tb)
         opt.zero_grad()
@@ -146,29 +155,46 @@ with tge.no_grad():
 print(f"MLP 2-32-32-1: validation accuracy {mlp_val:.3f}  (the line: {linear_val:.3f})")
 assert mlp_val > linear_val + 0.08 and mlp_val >= 0.9
 
+# The two models' decisions on the plane: each colour is the region the model calls that class, the points are
+# the validation set (which neither model trained on), and the black line is the boundary, logit $= 0$.
+
 # %%
 grid = np.stack(np.meshgrid(np.linspace(-1.5, 2.5, 120), np.linspace(-1.0, 1.5, 100)), axis=-1).reshape(-1, 2)
-fig = Figure(figsize=(9, 3.6))
-FigureCanvasAgg(fig)
+gx, gy = grid[:, 0].reshape(100, 120), grid[:, 1].reshape(100, 120)
+fig = Figure(figsize=(10, 3.8))
 with tge.no_grad():
-    surfaces = [(tge.tensor(grid.astype(np.float32)) @ w + b, "logistic regression"),
-                (model(tge.tensor(grid.astype(np.float32))).squeeze(1), "MLP 2-32-32-1")]  # fmt: skip
-for i, (logits, title) in enumerate(surfaces):
+    surfaces = [(tge.tensor(grid.astype(np.float32)) @ w + b, "logistic regression", linear_val),
+                (model(tge.tensor(grid.astype(np.float32))).squeeze(1), "MLP 2-32-32-1", mlp_val)]  # fmt: skip
+for i, (logits, title, val_acc) in enumerate(surfaces):
     ax = fig.add_subplot(1, 2, i + 1)
-    ax.contourf(grid[:, 0].reshape(100, 120), grid[:, 1].reshape(100, 120), logits.numpy().reshape(100, 120) > 0,
-                levels=[-0.5, 0.5, 1.5], colors=["#dbe9f6", "#fde9c9"])  # fmt: skip
-    ax.scatter(X_val[:, 0], X_val[:, 1], c=y_val, cmap="coolwarm", s=10)
-    ax.set_title(f"{title}: the two regions", fontsize=9)
-fig.savefig(OUT / "05_moons.png", dpi=110, bbox_inches="tight")
-print("decision regions drawn to", OUT / "05_moons.png")
+    ax.contourf(gx, gy, logits.numpy().reshape(100, 120) > 0, levels=[-0.5, 0.5, 1.5], colors=["#dbe9f6", "#fde9c9"])
+    ax.contour(gx, gy, logits.numpy().reshape(100, 120), levels=[0.0], colors="k", linewidths=1)
+    for label, colour in ((0, "tab:blue"), (1, "tab:red")):
+        ax.scatter(*X_val[y_val == label].T, s=10, color=colour, label=f"class {label} (validation)")
+    ax.plot([], [], "k-", lw=1, label="decision boundary (logit = 0)")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_title(f"{title}: validation accuracy {val_acc:.3f}", fontsize=9)
+    ax.legend(fontsize=7, loc="lower left")
+fig.suptitle("05: two moons, the regions each model assigns to the classes")
+print("decision regions drawn to", show(fig, "05_moons.png"))
 
 # %% [markdown]
 # ## SGD with momentum, written out and checked
 #
-# PyTorch's momentum (and ours) keeps a running *velocity* b per parameter:
+# PyTorch's momentum (and ours) keeps a running *velocity* $b$ per parameter:
 #
-# b ← μ·b + g (b = g at the first step),  θ ← θ − lr·b.
+# $$ b \leftarrow \mu\, b + g \quad (b = g \text{ at the first step}), \qquad
+#    \theta \leftarrow \theta - \mathrm{lr}\cdot b. $$
 #
+# Here is `optim.SGD.update` as the library has it (the docstring also covers dampening, weight decay and
+# Nesterov):
+
+# %%
+source = quote(optim.SGD, names=("update",))
+assert "b ← μ·b + (1 − τ)·g" in source and "theta -= lr * g" in source
+
+# %% [markdown]
 # Below, two copies of one network start from the same weights and see the same batches. One is
 # updated by `optim.SGD(momentum=0.9)`, the other by those two lines on plain NumPy arrays. If the
 # library's rule were anything else, the weights would drift apart within a step or two.
@@ -205,11 +231,13 @@ print("SGD(momentum=0.9): 5 steps by hand == optim.SGD")
 # ## Adam, written out and checked
 #
 # Adam (Kingma & Ba, 2015) keeps two running averages per weight, of the gradient and of its square,
-# and divides one by the root of the other. At step t = 1, 2, ..., with β1 = 0.9, β2 = 0.999, ε = 1e−8:
+# and divides one by the root of the other. At step $t = 1, 2, \dots$, with $\beta_1 = 0.9$, $\beta_2 = 0.999$,
+# $\varepsilon = 10^{-8}$:
 #
-# m ← β1·m + (1 − β1)·g  v ← β2·v + (1 − β2)·g²
+# $$ m \leftarrow \beta_1 m + (1 - \beta_1)\, g, \qquad v \leftarrow \beta_2 v + (1 - \beta_2)\, g^2, $$
 #
-# m̂ = m / (1 − β1ᵗ)  v̂ = v / (1 − β2ᵗ)  θ ← θ − lr·m̂ / (√v̂ + ε)
+# $$ \hat m = \frac{m}{1 - \beta_1^t}, \qquad \hat v = \frac{v}{1 - \beta_2^t}, \qquad
+#    \theta \leftarrow \theta - \mathrm{lr} \cdot \frac{\hat m}{\sqrt{\hat v} + \varepsilon}. $$
 #
 # Same test as before: by hand on arrays against `optim.Adam`, five steps. We also follow one
 # weight through the first three, every intermediate number printed.
@@ -240,15 +268,18 @@ print("Adam: 5 steps by hand == optim.Adam")
 # %% [markdown]
 # ## Why Adam divides by (1 − βᵗ): the bias correction
 #
-# m and v start at 0, so early on they are mostly that 0. After one step m = (1 − β1)·g = 0.1·g, ten
-# times too small, and v = (1 − β2)·g² = 0.001·g², a thousand times too small. Versions of Adam
+# $m$ and $v$ start at 0, so early on they are mostly that 0. After one step $m = (1 - \beta_1) g = 0.1\, g$, ten
+# times too small, and $v = (1 - \beta_2) g^2 = 0.001\, g^2$, a thousand times too small. Versions of Adam
 # without the correction are easy to find, and it is tempting to think that leaving it out only makes
-# the first steps timid, since m is small. The opposite is true: the *step* is m/√v, and v is shrunk
-# much more than m, so
+# the first steps timid, since $m$ is small. The opposite is true: the *step* is $m/\sqrt{v}$, and $v$ is shrunk
+# much more than $m$, so
 #
-# m/√v = 0.1·g / (√0.001·|g|) = 3.16·sign(g): **the first step is 3.16 times too large**, not small.
+# $$ \frac{m}{\sqrt{v}} = \frac{0.1\, g}{\sqrt{0.001}\, |g|} = 3.16 \cdot \mathrm{sign}(g): $$
 #
-# With the correction, m̂ = g and v̂ = g², so the first step is lr·g/(|g| + ε) ≈ **lr·sign(g)**:
+# **the first step is 3.16 times too large**, not small.
+#
+# With the correction, $\hat m = g$ and $\hat v = g^2$, so the first step is
+# $\mathrm{lr} \cdot g / (|g| + \varepsilon) \approx \mathrm{lr} \cdot \mathrm{sign}(g)$:
 # every weight moves by the learning rate, whatever its gradient's size. Here are both, computed
 # from a real gradient, next to what `optim.Adam` did on its first step:
 
@@ -276,8 +307,8 @@ np.testing.assert_allclose(step_by_adam, corrected, atol=1e-6)
 
 # %% [markdown]
 # How long does the distortion last? For a gradient that stays the same, the uncorrected step is
-# (1 − β1ᵗ)/√(1 − β2ᵗ) times the corrected one. β1's average warms up within tens of steps, β2's
-# within thousands, so the error *grows* before it fades:
+# $\frac{1 - \beta_1^t}{\sqrt{1 - \beta_2^t}}$ times the corrected one. $\beta_1$'s average warms up within tens of
+# steps, $\beta_2$'s within thousands, so the error *grows* before it fades:
 
 # %%
 ts = np.array([1, 2, 5, 10, 20, 50, 100, 1000, 10000])
@@ -287,6 +318,17 @@ for step, f in zip(ts, factor):
 peak = np.argmax((1 - beta1 ** np.arange(1, 5001)) / np.sqrt(1 - beta2 ** np.arange(1, 5001))) + 1
 print(f"largest at t = {peak}: {(1 - beta1**peak) / np.sqrt(1 - beta2**peak):.2f} ×")
 assert abs(factor[0] - 3.1623) < 1e-4 and factor[3] > 6.5 and peak == 12 and factor[-1] < 1.0001
+
+t_all = np.arange(1, 10001)
+fig = Figure(figsize=(6, 3.4))
+ax = fig.subplots()
+ax.semilogx(t_all, (1 - beta1**t_all) / np.sqrt(1 - beta2**t_all), label="uncorrected / corrected step")
+ax.axhline(1.0, color="k", lw=0.8, ls=":", label="1 (no distortion)")
+ax.set_xlabel("step t")
+ax.set_ylabel("step-size ratio")
+ax.set_title("05: Adam without bias correction, for a constant gradient")
+ax.legend(fontsize=8)
+show(fig, "05_adam_bias.png")
 
 # %% [markdown]
 # Ten-odd steps in, an Adam without its correction steps more than six times too far (6.6× at
@@ -314,7 +356,7 @@ model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
 opt = optim.Adam(model.parameters(), lr=1e-3)
 loader = DataLoader(TensorDataset(X_train, y_train), batch_size=32, shuffle=True, seed=0)
 history = []
-for epoch in range(1, (8 if QUICK else 30) + 1):
+for epoch in range(1, sized(full=30, fast=8) + 1):
     for xb, yb in loader:
         loss = F.cross_entropy(model(xb), yb)
         opt.zero_grad()
@@ -333,9 +375,10 @@ with tge.no_grad():
 last = history[-1]
 print(f"after {last['epoch']} epochs: train acc {last['train_acc']:.3f}, val acc {last['val_acc']:.3f}, "
       f"test acc {test_acc:.3f}")  # fmt: skip
-viz.plot_history(history, path=OUT / "05_history.png")
-print("curves drawn to", OUT / "05_history.png")
-assert test_acc >= (0.93 if QUICK else 0.96)
+fig = viz.plot_history(history)
+fig.suptitle("05: MLP 64-128-10 on the digits, Adam lr = 1e-3", y=1.02)
+print("curves drawn to", show(fig, "05_history.png"))
+assert test_acc >= (0.93 if FAST else 0.96)
 assert history[-1]["train_loss"] < history[0]["train_loss"]
 
 # %% [markdown]
@@ -348,4 +391,49 @@ assert history[-1]["train_loss"] < history[0]["train_loss"]
 # `tinygrad-edu train` runs these same lines (`tinygrad_edu/trainer.py`, `train_epoch`), with a
 # progress bar, checkpoints and a confusion matrix around them.
 #
+# ## Exercises
+#
+# 1. Count the parameters of the MLP 64-128-10 by hand ($64 \cdot 128 + 128 + 128 \cdot 10 + 10$) and check
+#    `num_parameters()`; compare with the 6,090 of lesson 06's CNN.
+# 2. Weight decay: `optim.SGD(..., weight_decay=λ)` should take the same step as plain SGD on the loss plus
+#    $\frac{\lambda}{2}\lVert\theta\rVert^2$, i.e. on the gradient $g + \lambda \theta$. Check it for one step.
+# 3. Nesterov momentum in PyTorch's form is $b \leftarrow \mu b + g$,
+#    $\theta \leftarrow \theta - \mathrm{lr}(g + \mu b)$. Write it by hand on arrays and check five steps
+#    against `optim.SGD(momentum=0.9, nesterov=True)`.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# 1. Weights plus biases of each layer.
+by_hand_count = 64 * 128 + 128 + 128 * 10 + 10
+print("parameters by hand:", by_hand_count, " num_parameters():", model.num_parameters())
+assert by_hand_count == model.num_parameters() == 9610 and by_hand_count > 6090
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# 2. One step with weight_decay = λ equals one step of plain SGD with the gradient g + λθ.
+lam = 0.01
+decayed, plain = make_net(), make_net()
+before = [p.numpy().copy() for p in plain.parameters()]
+gradients(decayed, *batches[0])
+optim.SGD(decayed.parameters(), lr=0.1, weight_decay=lam).step()
+for theta, theta0, g in zip(plain.parameters(), before, gradients(plain, *batches[0])):
+    theta.array[...] -= 0.1 * (g + lam * theta0)
+for p, q in zip(decayed.parameters(), plain.parameters()):
+    np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-6, atol=1e-7)
+print("SGD(weight_decay=0.01) == SGD on g + λθ")
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# 3. Nesterov: the step looks ahead along the updated buffer.
+by_library, by_hand = make_net(), make_net()
+opt = optim.SGD(by_library.parameters(), lr=0.1, momentum=0.9, nesterov=True)
+velocity = [None] * len(list(by_hand.parameters()))
+for xb, tb in batches:
+    gradients(by_library, xb, tb)
+    opt.step()
+    for i, (theta, g) in enumerate(zip(by_hand.parameters(), gradients(by_hand, xb, tb))):
+        velocity[i] = g.copy() if velocity[i] is None else 0.9 * velocity[i] + g
+        theta.array[...] -= 0.1 * (g + 0.9 * velocity[i])
+for p, q in zip(by_library.parameters(), by_hand.parameters()):
+    np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-6, atol=1e-7)
+print("SGD(momentum=0.9, nesterov=True): 5 steps by hand == optim.SGD")
+
+# %% [markdown]
 # **Next:** 06 · convolution, by hand, as a matmul, and backward.

@@ -2,10 +2,21 @@
 # jupyter:
 #   jupytext:
 #     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
 # ---
 
 # %% [markdown]
 # # 06 · Convolution: by hand, as a matmul, and backward
+#
+# **You will be able to:** compute a convolution with loops and as im2col + one matmul; work out its backward
+# ($dw$, $dx$, $db$) by hand and see that both gradients are convolutions too; say where max-pooling sends its
+# gradient; check all of it against `backward()` and finite differences; and train a small CNN on the digits and
+# look at what its filters learned.
+#
+# **Run time:** about 5 s (`TGE_FAST=1`: about 3 s).
 #
 # A convolutional layer slides a small filter over an image and, at every position, takes the dot
 # product of the filter with the pixels under it. The same few weights are used everywhere, which is
@@ -18,34 +29,31 @@
 
 # %%
 import inspect
-import os
-from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from tinygrad_edu.kernels import numpy_ref
 
 import tinygrad_edu as tge
 import tinygrad_edu.nn.functional as F
 from tinygrad_edu import optim
+from tinygrad_edu.course import FAST, quote, show, sized
 from tinygrad_edu.data import DataLoader, Standardize, TensorDataset, train_test_split
 from tinygrad_edu.datasets import load_digits
 from tinygrad_edu.models import SmallCNN
-
-OUT = Path(__file__).resolve().parent / "out" if "__file__" in globals() else Path("out")  # figures (git-ignored)
-OUT.mkdir(exist_ok=True)
-QUICK = bool(os.environ.get("TINYGRAD_EDU_TUTORIAL_QUICK"))  # the test suite's short run: fewer epochs
+from tinygrad_edu.ops.conv import Conv2d, MaxPool2d
 
 # %% [markdown]
 # ## A convolution with loops
 #
-# Images come as (N, C, H, W): N images of C channels, H × W pixels. Filters come as (F, C, KH, KW):
-# F filters, each spanning all C input channels. With stride s and p pixels of zero padding,
+# Images come as $(N, C, H, W)$: $N$ images of $C$ channels, $H \times W$ pixels. Filters come as
+# $(F, C, K_H, K_W)$: $F$ filters, each spanning all $C$ input channels. With stride $s$ and $p$ pixels of zero
+# padding,
 #
-# y[n, f, oh, ow] = b[f] + Σ_c Σ_kh Σ_kw x_pad[n, c, oh·s + kh, ow·s + kw] · w[f, c, kh, kw]
+# $$ y_{n,f,i,j} = b_f + \sum_{c} \sum_{k_h} \sum_{k_w}
+#    x^{\text{pad}}_{n,c,\,i s + k_h,\,j s + k_w}\; w_{f,c,k_h,k_w} $$
 #
-# and the output has OH = (H + 2p − KH) // s + 1 rows. (Strictly speaking this is a
+# and the output has $O_H = \left\lfloor \frac{H + 2p - K_H}{s} \right\rfloor + 1$ rows. (Strictly speaking this is a
 # *cross-correlation*: the filter is not flipped. PyTorch calls it convolution, and so do we.)
 
 
@@ -68,7 +76,8 @@ def conv2d_by_loops(x: np.ndarray, w: np.ndarray, stride: int = 1, padding: int 
 
 # %% [markdown]
 # A 4×4 image and a 2×2 filter, small enough to do on paper. The top-left output covers the
-# top-left 2×2 block [[1, 2], [0, 1]]: y[0, 0] = 1·1 + 2·0 + 0·(−1) + 1·2 = **3**.
+# top-left 2×2 block $\begin{pmatrix} 1 & 2 \\ 0 & 1 \end{pmatrix}$: $y_{0,0} = 1 \cdot 1 + 2 \cdot 0 + 0 \cdot (-1) +
+# 1 \cdot 2 = \mathbf{3}$.
 
 # %%
 image = np.array([[1, 2, 0, 1], [0, 1, 3, 1], [2, 1, 0, 2], [1, 0, 1, 3]], dtype=np.float64)
@@ -113,20 +122,29 @@ np.testing.assert_array_equal(cols_matrix[:, 0], [1, 2, 0, 1])  # the window of 
 #
 # ## Backward, worked out
 #
-# Suppose the layers above hand back dy = ∂L/∂y, one number per output pixel. Since y is *linear*
-# in w and in x, each gradient is dy times whatever that input was multiplied by:
+# Suppose the layers above hand back $dy = \partial L / \partial y$, one number per output pixel. Since $y$ is
+# *linear* in $w$ and in $x$, each gradient is $dy$ times whatever that input was multiplied by:
 #
-# - **dw[kh, kw] = Σ_oh Σ_ow dy[oh, ow] · x[oh + kh, ow + kw]**: weight (kh, kw) met pixel
-#   (oh + kh, ow + kw) at every output position. Slide dy over x, like a filter.
-# - **dx[h, w] = Σ dy[oh, ow] · w[kh, kw]** over every (oh, ow, kh, kw) with oh + kh = h and
-#   ow + kw = w: a pixel collects one term from every window it was in (4 for an interior pixel here,
-#   1 for a corner). Written as a loop, it *scatters*: dx[oh:oh+KH, ow:ow+KW] += dy[oh, ow] · w.
-# - **db = Σ dy**: the bias was added to every output.
+# - $\displaystyle dw_{k_h,k_w} = \sum_{i} \sum_{j} dy_{i,j}\, x_{i + k_h,\, j + k_w}$: weight $(k_h, k_w)$ met
+#   pixel $(i + k_h, j + k_w)$ at every output position. Slide $dy$ over $x$, like a filter.
+# - $\displaystyle dx_{h,w} = \sum_{i + k_h = h,\; j + k_w = w} dy_{i,j}\, w_{k_h,k_w}$: a pixel collects one term
+#   from every window it was in (4 for an interior pixel here, 1 for a corner). Written as a loop, it
+#   *scatters*: `dx[i:i+KH, j:j+KW] += dy[i, j] * w`.
+# - $db = \sum_{i,j} dy_{i,j}$: the bias was added to every output.
 #
-# With dy = [[1, −1, 0], [2, 0, 1], [0, 1, −1]], the first weight's gradient is dy against the
-# top-left 3×3 block of x: dw[0, 0] = 1·1 − 1·2 + 0·0 + 2·0 + 0·1 + 1·3 + 0·2 + 1·1 − 1·0 = **3**.
-# Pixel (1, 1) sits in four windows, under weights 2, −1, 0 and 1 of windows (0, 0), (0, 1),
-# (1, 0), (1, 1): dx[1, 1] = 1·2 + (−1)·(−1) + 2·0 + 0·1 = **3**.
+# The library's `Conv2d` states the same three lines in its docstring (with batch, channels, stride and padding)
+# and hands the sums to the kernels:
+
+# %%
+source = quote(Conv2d)
+assert "db[f]         = Σ_n Σ_oh Σ_ow dy[n,f,oh,ow]" in source and "db = dy.sum(axis=(0, 2, 3))" in source
+
+# %% [markdown]
+# With $dy = \begin{pmatrix} 1 & -1 & 0 \\ 2 & 0 & 1 \\ 0 & 1 & -1 \end{pmatrix}$, the first weight's gradient is
+# $dy$ against the top-left 3×3 block of $x$:
+# $dw_{0,0} = 1 \cdot 1 - 1 \cdot 2 + 0 \cdot 0 + 2 \cdot 0 + 0 \cdot 1 + 1 \cdot 3 + 0 \cdot 2 + 1 \cdot 1 - 1 \cdot 0
+# = \mathbf{3}$. Pixel (1, 1) sits in four windows, under weights 2, −1, 0 and 1 of windows (0, 0), (0, 1),
+# (1, 0), (1, 1): $dx_{1,1} = 1 \cdot 2 + (-1)(-1) + 2 \cdot 0 + 0 \cdot 1 = \mathbf{3}$.
 
 # %%
 dy = np.array([[1, -1, 0], [2, 0, 1], [0, 1, -1]], dtype=np.float64)
@@ -143,8 +161,8 @@ print("dw by hand:\n", dw_by_hand, "\ndx by hand:\n", dx_by_hand, "\ndb by hand:
 assert dw_by_hand[0, 0] == 3 and dx_by_hand[1, 1] == 3
 
 # %% [markdown]
-# **By backward.** To feed that dy into backward, use the loss L = Σ dy ⊙ y: its gradient with
-# respect to y is exactly dy.
+# **By backward.** To feed that $dy$ into backward, use the loss $L = \sum dy \odot y$: its gradient with
+# respect to $y$ is exactly $dy$.
 
 # %%
 x = tge.tensor(x_np, requires_grad=True)
@@ -187,8 +205,8 @@ assert tge.gradcheck(lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1), [xr
 print("finite differences agree (by hand on the 4×4 example, tge.gradcheck on the strided, padded one)")
 
 # %% [markdown]
-# Look again at the two formulas: **both gradients are convolutions too**. dw is x convolved with dy
-# (dy plays the filter), and dx is dy, padded by KH − 1 zeros all round, convolved with the filter
+# Look again at the two formulas: **both gradients are convolutions too**. $dw$ is $x$ convolved with $dy$
+# ($dy$ plays the filter), and $dx$ is $dy$, padded by $K_H - 1$ zeros all round, convolved with the filter
 # rotated by 180°. That second one has a name, the *transposed convolution*, and it is what the
 # scatter in col2im computes.
 
@@ -202,9 +220,16 @@ print("dw = conv(x, dy) and dx = conv(pad(dy), rotated w): both checked")
 # %% [markdown]
 # ## Max-pooling routes the gradient to the winner
 #
-# max_pool2d(x, 2) keeps the largest number of each 2×2 block. Only that number moved the output, so
-# only it receives gradient: ∂y/∂x is 1 for the winner of each window and 0 for the three others. The
-# forward remembers where each winner was (`indices`), and backward sends dy there.
+# `max_pool2d(x, 2)` keeps the largest number of each 2×2 block. Only that number moved the output, so
+# only it receives gradient: $\partial y / \partial x$ is 1 for the winner of each window and 0 for the three
+# others. The forward remembers where each winner was (`indices`), and backward sends $dy$ there:
+
+# %%
+source = quote(MaxPool2d)
+assert "dx[n,c].flat[indices[n,c,oh,ow]] += dy[n,c,oh,ow]" in source
+
+# %% [markdown]
+# On a 4×4 example:
 
 # %%
 x_pool = np.array([[1, 5, 2, 0], [3, 2, 8, 1], [0, 4, 1, 6], [7, 1, 2, 3]], dtype=np.float64)
@@ -269,7 +294,7 @@ model = SmallCNN(in_channels=1, num_classes=10, image_size=8)
 opt = optim.Adam(model.parameters(), lr=3e-3)
 loader = DataLoader(TensorDataset(X_train, y_train), batch_size=32, shuffle=True, seed=0)
 print(model, f"\n{model.num_parameters():,} parameters, kernels: {tge.kernels.current().name}")
-epochs = 4 if QUICK else 12
+epochs = sized(full=12, fast=4)
 for epoch in range(1, epochs + 1):
     model.train()
     for xb, yb in loader:
@@ -283,7 +308,7 @@ for epoch in range(1, epochs + 1):
     test_acc = float((predicted == y_test).mean())
     print(f"epoch {epoch:2d}  last batch loss {loss.item():.4f}  test accuracy {test_acc:.3f}")
 assert model.num_parameters() == 6090
-assert test_acc >= (0.93 if QUICK else 0.97)
+assert test_acc >= (0.93 if FAST else 0.97)
 
 # %% [markdown]
 # ## What did it learn?
@@ -298,7 +323,6 @@ wrong = np.flatnonzero(predicted != y_test)
 shown = np.concatenate([wrong[:4], np.flatnonzero(predicted == y_test)[: 8 - min(4, len(wrong))]])
 filters = model.conv1.weight.numpy()[:, 0]  # (16, 3, 3)
 fig = Figure(figsize=(8, 3.4))
-FigureCanvasAgg(fig)
 for i, k in enumerate(shown):
     ax = fig.add_subplot(3, 8, i + 1)
     ax.imshow(raw_test[k, 0], cmap="gray_r")
@@ -310,8 +334,54 @@ for i, f in enumerate(filters):
     ax.imshow(f, cmap="gray")
     ax.set_axis_off()
 fig.suptitle(f"test digits ({len(wrong)} of {len(y_test)} wrong) and conv1's 16 learned 3×3 filters", fontsize=9)
-fig.savefig(OUT / "06_cnn.png", dpi=110, bbox_inches="tight")
-print(f"{len(wrong)} mistakes out of {len(y_test)}; figure drawn to", OUT / "06_cnn.png")
+path = show(fig, "06_cnn.png")
+print(f"{len(wrong)} mistakes out of {len(y_test)}; figure drawn to", path)
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Predict the output shape, $O_H = \lfloor (H + 2p - K_H)/s \rfloor + 1$, of a 3×3 convolution with padding 1
+#    on 28×28 images with stride 1, and with stride 2; of a 5×5 one without padding on 32×32. Check with
+#    `F.conv2d`.
+# 2. Average pooling: `avg_pool2d(x, 2)` takes the mean of each 2×2 block. What is its backward? Check your
+#    answer on the 4×4 `x_pool` with the same `dy_pool`.
+# 3. Count `SmallCNN`'s 6,090 parameters by hand, layer by layer (conv1, conv2, the linear head on the
+#    $32 \times 2 \times 2$ features left after two poolings).
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# 1. (28 + 2 − 3)/1 + 1 = 28; (28 + 2 − 3)//2 + 1 = 14; (32 − 5)/1 + 1 = 28.
+def out_size(h: int, k: int, s: int = 1, p: int = 0) -> int:
+    return (h + 2 * p - k) // s + 1
+
+
+cases = [(28, 3, 1, 1), (28, 3, 2, 1), (32, 5, 1, 0)]
+for h, k, s_, p_ in cases:
+    y_shape = F.conv2d(tge.zeros(1, 1, h, h), tge.zeros(2, 1, k, k), stride=s_, padding=p_).shape
+    print(f"H = {h}, K = {k}, s = {s_}, p = {p_}: predicted {out_size(h, k, s_, p_)}, F.conv2d gives {y_shape}")
+    assert y_shape == (1, 2, out_size(h, k, s_, p_), out_size(h, k, s_, p_))
+assert [out_size(*c) for c in cases] == [28, 14, 28]
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# 2. Every pixel of a window moved the mean by 1/4, so each gets a quarter of its window's dy.
+xa = tge.tensor(x_pool[None, None], requires_grad=True)
+(F.avg_pool2d(xa, 2) * tge.tensor(dy_pool)).sum().backward()
+expected = np.kron(dy_pool, np.ones((2, 2))) / 4  # dy spread evenly over each 2×2 block
+print("avg-pool dx:\n", xa.grad.numpy()[0, 0])
+np.testing.assert_allclose(xa.grad.numpy()[0, 0], expected)
+
+
+def avg_pool_loss(a: np.ndarray) -> float:
+    return float((F.avg_pool2d(tge.tensor(a[None, None]), 2).numpy()[0, 0] * dy_pool).sum())
+
+
+np.testing.assert_allclose(central_difference(avg_pool_loss, x_pool), expected, atol=1e-6)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# 3. conv1: 16 filters of 1×3×3 + 16 biases; conv2: 32 of 16×3×3 + 32; head: (32·2·2)·10 + 10.
+conv1, conv2, head = 16 * 1 * 9 + 16, 32 * 16 * 9 + 32, 32 * 2 * 2 * 10 + 10
+print(f"conv1 {conv1} + conv2 {conv2} + head {head} = {conv1 + conv2 + head}")
+assert (conv1, conv2, head) == (160, 4640, 1290) and conv1 + conv2 + head == model.num_parameters() == 6090
 
 # %% [markdown]
 # **Next:** 07 · attention, from the formula to a tiny transformer.

@@ -2,16 +2,27 @@
 # jupyter:
 #   jupytext:
 #     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
 # ---
 
 # %% [markdown]
 # # 07 · Attention, from the formula to a tiny transformer
 #
+# **You will be able to:** compute attention by hand for one query and for a whole batch of heads; measure why
+# the scores are divided by $\sqrt{d}$; build and check the causal mask; rebuild `nn.MultiheadAttention` from its
+# parameters; and train a one-layer transformer on a task no per-position model can solve, then read its
+# attention map.
+#
+# **Run time:** about 4 s (`TGE_FAST=1`: about 3 s).
+#
 # A convolution mixes each pixel with its fixed neighbours. Attention lets every position of a
 # sequence decide, from the data, *which* other positions to read from. It is three matrix products
 # and a softmax:
 #
-# **Attention(Q, K, V) = softmax(Q Kᵀ / √d) V**
+# $$ \mathrm{Attention}(Q, K, V) = \mathrm{softmax}\!\left(\frac{Q K^\top}{\sqrt{d}}\right) V $$
 #
 # Each query (a row of Q) is compared with every key (a row of K) by a dot product; softmax turns
 # one query's scores into weights that sum to 1; the output is that weighted average of the values
@@ -21,28 +32,21 @@
 # in `tinygrad_edu/nn/functional.py`; the layers are in `tinygrad_edu/nn/attention.py`.
 
 # %%
-import os
-from pathlib import Path
-
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 import tinygrad_edu as tge
 import tinygrad_edu.nn.functional as F
 from tinygrad_edu import nn, optim
-
-OUT = Path(__file__).resolve().parent / "out" if "__file__" in globals() else Path("out")  # figures (git-ignored)
-OUT.mkdir(exist_ok=True)
-QUICK = bool(os.environ.get("TINYGRAD_EDU_TUTORIAL_QUICK"))  # the test suite's short run: fewer steps
+from tinygrad_edu.course import FAST, quote, show, sized
 
 # %% [markdown]
 # ## One query, by hand
 #
-# Three keys in two dimensions, k₁ = (1, 0), k₂ = (0, 1), k₃ = (1, 1), and the query q = (2, 0). The
-# values are one-hot, so the output *is* the weights. Scores: q·k / √2 = (2, 0, 2) / 1.4142 =
-# (1.4142, 0, 1.4142). Softmax: e^1.4142 = 4.1133, and 4.1133 / (4.1133 + 1 + 4.1133) = **0.4458**,
-# 1 / 9.2266 = **0.1084**. The query points along the first axis, so it ignores k₂ and splits its
+# Three keys in two dimensions, $k_1 = (1, 0)$, $k_2 = (0, 1)$, $k_3 = (1, 1)$, and the query $q = (2, 0)$. The
+# values are one-hot, so the output *is* the weights. Scores: $q \cdot k / \sqrt{2} = (2, 0, 2) / 1.4142 =
+# (1.4142, 0, 1.4142)$. Softmax: $e^{1.4142} = 4.1133$, and $\frac{4.1133}{4.1133 + 1 + 4.1133} = \mathbf{0.4458}$,
+# $\frac{1}{9.2266} = \mathbf{0.1084}$. The query points along the first axis, so it ignores k₂ and splits its
 # attention between the two keys that have a first component.
 
 # %%
@@ -59,8 +63,13 @@ np.testing.assert_allclose(by_library, weights @ v, rtol=1e-12)
 # %% [markdown]
 # ## A whole sequence at once
 #
-# With L queries and S keys, Q Kᵀ is an L × S table of scores, one row per query. The same few lines
-# handle it, with a batch and several heads in front: (N, h, L, d).
+# With $L$ queries and $S$ keys, $Q K^\top$ is an $L \times S$ table of scores, one row per query. The same few
+# lines handle it, with a batch and several heads in front: $(N, h, L, d)$. The library's `F.attention` is the
+# formula, line for line (`scaled_dot_product_attention` adds the mask options around it):
+
+# %%
+source = quote(F.attention)
+assert "scores = (query @ key.transpose(-2, -1)) * scale" in source and "weights @ value" in source
 
 
 # %%
@@ -93,8 +102,9 @@ print("gradcheck: q, k and v agree with finite differences")
 # %% [markdown]
 # ## Why divide by √d? Measure it
 #
-# If the d components of q and k are independent with mean 0 and variance 1, then q·k = Σᵢ qᵢkᵢ is a
-# sum of d terms of variance 1, so **Var(q·k) = d**. Wide heads give wild scores:
+# If the $d$ components of $q$ and $k$ are independent with mean 0 and variance 1, then
+# $q \cdot k = \sum_i q_i k_i$ is a sum of $d$ terms of variance 1, so $\mathrm{Var}(q \cdot k) = d$. Wide heads
+# give wild scores:
 
 # %%
 tge.manual_seed(0)  # every draw below is repeatable
@@ -109,7 +119,8 @@ for d in (4, 16, 64, 256, 1024):
 # %% [markdown]
 # Scores with a standard deviation of 16 (d = 256) push softmax into saturation: one key takes
 # nearly all the weight, as if the query had already decided, before learning. And a saturated
-# softmax passes almost no gradient: its derivative ∂pᵢ/∂sᵢ = pᵢ(1 − pᵢ) vanishes as pᵢ → 0 or 1.
+# softmax passes almost no gradient: its derivative $\partial p_i / \partial s_i = p_i (1 - p_i)$ vanishes as
+# $p_i \to 0$ or $1$.
 # Below, 1000 rows of 16 random keys each, with d = 256:
 
 # %%
@@ -132,8 +143,11 @@ assert raw[0] > 0.85 and raw[1] > 0.4 and scaled[0] < 0.35 and scaled[1] < 0.01 
 # ## The causal mask
 #
 # A model that writes text one token at a time must not peek at the tokens it has not written yet:
-# query i may only attend to keys 0..i. Adding −inf to the forbidden scores does it, since e^−∞ = 0;
-# each row's remaining weights still sum to 1.
+# query $i$ may only attend to keys $0..i$. Adding $-\infty$ to the forbidden scores does it, since $e^{-\infty} = 0$;
+# each row's remaining weights still sum to 1:
+#
+# $$ M_{ij} = \begin{cases} 0 & j \le i \\ -\infty & j > i \end{cases}, \qquad
+#    \mathrm{softmax}\!\left(\frac{Q K^\top}{\sqrt{d}} + M\right) V. $$
 
 # %%
 L = 5
@@ -229,7 +243,7 @@ def train(model: nn.Module, steps: int, seed: int = 0) -> float:
     return float((predicted == tokens[:, ::-1]).mean())
 
 
-steps = 150 if QUICK else 300
+steps = sized(full=300, fast=150)
 tge.manual_seed(0)
 baseline = Reverser(nn.Sequential(nn.Linear(D_MODEL, 64), nn.ReLU(), nn.Linear(64, D_MODEL)))
 baseline_acc = train(baseline, steps)
@@ -238,7 +252,7 @@ transformer = Reverser(nn.TransformerEncoderLayer(D_MODEL, nhead=2, dim_feedforw
 transformer_acc = train(transformer, steps)
 print(f"after {steps} steps: per-position MLP {baseline_acc:.3f} of tokens right, transformer {transformer_acc:.3f}")
 print(f"parameters: MLP {baseline.num_parameters():,}, transformer {transformer.num_parameters():,}")
-assert baseline_acc < 0.2 and transformer_acc >= (0.9 if QUICK else 0.99)
+assert baseline_acc < 0.2 and transformer_acc >= (0.9 if FAST else 0.99)
 
 # %% [markdown]
 # ## Where does it look?
@@ -257,12 +271,11 @@ mean_attn = attn.mean(axis=0)
 print("mean attention (rows: outputs, columns: inputs):\n", mean_attn.round(2))
 looks_at = mean_attn.argmax(axis=1)
 print("row i looks hardest at column", looks_at, " (7 − i:", LENGTH - 1 - np.arange(LENGTH), ")")
-if not QUICK:  # a half-trained model may still split its attention
+if not FAST:  # a half-trained model may still split its attention
     np.testing.assert_array_equal(looks_at, LENGTH - 1 - np.arange(LENGTH))
     assert np.diag(mean_attn[:, ::-1]).min() > 0.5
 
 fig = Figure(figsize=(8.5, 4))
-FigureCanvasAgg(fig)
 for i, (matrix, title) in enumerate([(attn[0], f"one sequence: {' '.join(map(str, tokens[0]))}"),
                                      (mean_attn, "mean over 1000 sequences")]):  # fmt: skip
     ax = fig.add_subplot(1, 2, i + 1)
@@ -273,8 +286,8 @@ for i, (matrix, title) in enumerate([(attn[0], f"one sequence: {' '.join(map(str
     if i == 0:
         ax.set_xticks(range(LENGTH), [f"{p}:{t}" for p, t in enumerate(tokens[0])], fontsize=7)
 fig.colorbar(image, ax=fig.axes, shrink=0.8, label="attention weight")
-fig.savefig(OUT / "07_attention_map.png", dpi=110, bbox_inches="tight")
-print("attention map drawn to", OUT / "07_attention_map.png")
+fig.suptitle("07: where the transformer's outputs look (the anti-diagonal is reversal)", fontsize=10)
+print("attention map drawn to", show(fig, "07_attention_map.png"))
 
 # %% [markdown]
 # The model found the anti-diagonal by itself: nothing in the code says "reverse". The positions'
@@ -282,4 +295,41 @@ print("attention map drawn to", OUT / "07_attention_map.png")
 # the values carry the token across. That is the whole idea of attention: which positions talk to
 # each other is computed from the data, not wired in like a convolution's neighbourhood.
 #
+# ## Exercises
+#
+# 1. If every key is the same, what are the weights, and what is the output? Check with
+#    `F.scaled_dot_product_attention` on random values.
+# 2. Without position embeddings, self-attention cannot tell positions apart: permuting the input sequence just
+#    permutes the output. Check it with an `nn.MultiheadAttention` and a random permutation.
+# 3. With the causal mask, what is the first query's output, whatever the queries and keys? Check it on `qs`,
+#    `ks`, `vs`.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# 1. Equal scores give equal weights 1/S, so the output is the mean of the values.
+rng_ex = np.random.default_rng(3)
+same_keys = np.repeat(rng_ex.standard_normal((1, 4)), 6, axis=0)  # S = 6 identical keys
+values = rng_ex.standard_normal((6, 3))
+out_same = F.scaled_dot_product_attention(tge.tensor(rng_ex.standard_normal((2, 4))), tge.tensor(same_keys),
+                                          tge.tensor(values)).numpy()  # fmt: skip
+print("output rows:", out_same.round(4), " mean of the values:", values.mean(0).round(4))
+np.testing.assert_allclose(out_same, np.broadcast_to(values.mean(0), (2, 3)), rtol=1e-10)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# 2. Attention treats its inputs as a set: out(P x) = P out(x) for every permutation P.
+tge.manual_seed(0)
+mha_ex = nn.MultiheadAttention(embed_dim=8, num_heads=2, batch_first=True)
+seq = rng_ex.standard_normal((1, 5, 8)).astype(np.float32)
+perm = rng_ex.permutation(5)
+out_seq, _ = mha_ex(tge.tensor(seq), tge.tensor(seq), tge.tensor(seq))
+out_perm, _ = mha_ex(tge.tensor(seq[:, perm]), tge.tensor(seq[:, perm]), tge.tensor(seq[:, perm]))
+print("permutation", perm, "- max |out(Px) − P out(x)| =", np.abs(out_perm.numpy() - out_seq.numpy()[:, perm]).max())
+np.testing.assert_allclose(out_perm.numpy(), out_seq.numpy()[:, perm], rtol=1e-5, atol=1e-6)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# 3. Query 0 may see key 0 only: its one weight is 1, so its output is v[0], exactly.
+first = F.scaled_dot_product_attention(tge.tensor(qs), tge.tensor(ks), tge.tensor(vs), is_causal=True).numpy()
+print("max |out[..., 0, :] − v[..., 0, :]| =", np.abs(first[..., 0, :] - vs[..., 0, :]).max())
+np.testing.assert_allclose(first[..., 0, :], vs[..., 0, :], rtol=1e-12)
+
+# %% [markdown]
 # **Next:** 08 · swapping kernels, timing them, and reading a profile.

@@ -2,10 +2,22 @@
 # jupyter:
 #   jupytext:
 #     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
 # ---
 
 # %% [markdown]
 # # 08 · Swapping kernels, timing them, and reading a profile
+#
+# **You will be able to:** swap the kernel backend under an unchanged model and check that the numbers agree to
+# rounding; time a kernel without fooling yourself (warm-up, one thread, the median); count a matmul's and a
+# convolution's floating-point operations and turn a time into GFLOP/s; say what a blocked matmul does; and read
+# a profile to decide, with Amdahl's law, which kernel is worth speeding up.
+#
+# **Run time:** about 5 s, plus up to half a minute for Numba to compile its kernels the first time on a
+# machine (they are cached after that) (`TGE_FAST=1`: about 3 s).
 #
 # Every heavy computation in tinygrad_edu (matmul, convolution, pooling) goes through one small
 # table of functions, `tinygrad_edu.kernels`, and that table has several implementations:
@@ -22,7 +34,6 @@
 
 # %%
 import functools
-import os
 import statistics
 import sys
 import time
@@ -30,14 +41,16 @@ from collections.abc import Callable
 
 import numpy as np
 import threadpoolctl
+from matplotlib.figure import Figure
+from tinygrad_edu.kernels import numpy_ref
 
 import tinygrad_edu as tge
 import tinygrad_edu.nn.functional as F
 from tinygrad_edu import kernels, optim
+from tinygrad_edu.course import FAST, quote, show, sized
 from tinygrad_edu.datasets import load_digits
 from tinygrad_edu.models import MLP, SmallCNN
 
-QUICK = bool(os.environ.get("TINYGRAD_EDU_TUTORIAL_QUICK"))  # the test suite's short run: fewer sizes and repeats
 print("backends that can run here:", kernels.available(), " current:", kernels.current().name)
 CPU_BACKENDS = [name for name in ("numpy", "numba") if name in kernels.available()]
 
@@ -48,7 +61,7 @@ def has_conv(name: str) -> bool:
 
 
 # Quick runs leave Numba's conv kernels out: compiling them takes longer than the rest of the lesson.
-CONV_BACKENDS = [name for name in CPU_BACKENDS if has_conv(name) and not (QUICK and name == "numba")]
+CONV_BACKENDS = [name for name in CPU_BACKENDS if has_conv(name) and not (FAST and name == "numba")]
 print("backends with convolution and pooling:", [name for name in CPU_BACKENDS if has_conv(name)])
 
 # %% [markdown]
@@ -127,6 +140,15 @@ for title, model, x, backends in [("MLP 64-128-10", MLP(64, (128,), 10), x_batch
 # %% [markdown]
 # ## A first look at speed
 #
+# A product of an $m \times k$ and a $k \times n$ matrix does $m n k$ multiplications and as many additions:
+# $2 m n k$ floating-point operations, $2n^3$ for square ones, so a call that takes $t$ seconds runs at
+# $\frac{2 n^3}{t \cdot 10^9}$ GFLOP/s. The reference kernel hands the product to NumPy (and so to BLAS):
+
+# %%
+source = quote(numpy_ref.matmul)
+assert "@" in source or "matmul" in source
+
+# %% [markdown]
 # Timing code is easy to get wrong. The rules used here: call once before timing (warm-up: the
 # compilation above, caches, memory); repeat several times and take the **median** (a background
 # process or a frequency change spoils a sample, rarely the median); time with
@@ -151,19 +173,34 @@ def median_ms(fn: Callable[[], object], repeats: int) -> float:
     return 1e3 * statistics.median(times)
 
 
-repeats = 3 if QUICK else 7
+repeats = sized(full=7, fast=3)
+speeds = {name: [] for name in CPU_BACKENDS}  # GFLOP/s per size, for the figure
+sizes = sized(full=(64, 128, 256, 512), fast=(64, 256))
 print(f"matmul, float32, n×n @ n×n, median of {repeats} ({2}·n³ flops per call)")
 print(f"{'n':>5}" + "".join(f"{name + ' ms':>12}{'GFLOP/s':>9}" for name in CPU_BACKENDS))
-for n in (64, 256) if QUICK else (64, 128, 256, 512):
+for n in sizes:
     a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
     line = f"{n:>5}"
     for name in CPU_BACKENDS:
         ms = median_ms(functools.partial(kernels.get(name).matmul, a, b), repeats)
         line += f"{ms:12.3f}{2 * n**3 / ms / 1e6:9.1f}"
+        speeds[name].append(2 * n**3 / ms / 1e6)
     print(line)
     c_ref = kernels.get("numpy").matmul(a, b)
     for name in CPU_BACKENDS:  # correctness is asserted; speed is only printed
         np.testing.assert_allclose(kernels.get(name).matmul(a, b), c_ref, rtol=1e-4, atol=1e-4 * np.abs(c_ref).max())
+
+fig = Figure(figsize=(5.5, 3.4))
+ax = fig.subplots()
+for name, gflops in speeds.items():
+    ax.plot(sizes, gflops, "o-", label=f"{name} (one thread)")
+ax.set_xscale("log", base=2)
+ax.set_xlabel("n (float32 n×n @ n×n)")
+ax.set_ylabel("GFLOP/s = 2n³ / t / 1e9")
+ax.set_title(f"08: matmul speed on this machine, median of {repeats} (noisy: not asserted)")
+ax.legend(fontsize=8)
+show(fig, "08_matmul_speed.png")
+assert all(len(v) == len(sizes) and min(v) > 0 for v in speeds.values())
 
 # %%
 x_conv = rng.standard_normal((32, 16, 16, 16)).astype(np.float32)  # 32 images, 16 channels, 16×16
@@ -178,6 +215,10 @@ for name in CONV_BACKENDS:
     np.testing.assert_allclose(y, y_ref, rtol=1e-4, atol=1e-4 * np.abs(y_ref).max())
 
 # %% [markdown]
+# The convolution's count follows from its formula: each of the $N F O_H O_W$ outputs is a sum of $C K_H K_W$
+# products, so $2 N F O_H O_W C K_H K_W$ operations, which is exactly the $2mnk$ of the im2col matmul
+# $(F \times C K_H K_W) \cdot (C K_H K_W \times N O_H O_W)$.
+#
 # ## What the Numba matmul does
 #
 # `kernels/numba_matmul.py` is the plan of the BLIS and GotoBLAS libraries, written in Python. The
@@ -241,7 +282,13 @@ assert prof.ops["Conv2d"].seconds >= prof.kernels["numpy.conv2d_forward"].second
 
 # %% [markdown]
 # Read the table from the top: the first rows are where the time goes, so that is where a faster
-# kernel pays (a ten times faster matmul cannot help a step that spends 5 % of its time in matmul).
+# kernel pays. That is **Amdahl's law**: if a part taking the share $p$ of the time becomes $s$ times faster, the
+# whole becomes
+#
+# $$ S = \frac{1}{(1 - p) + p / s} < \frac{1}{1 - p} $$
+#
+# times faster, so a ten times faster matmul cannot help a step that spends 5 % of its time in matmul
+# ($S = 1/(0.95 + 0.005) \approx 1.05$).
 # Two details of this one are worth a second look. `numpy.conv2d_backward_weight` ran 6 times but
 # `numpy.conv2d_backward_input` only 3: the first layer's input is the image itself, which needs no
 # gradient, so its backward skips dx (`ctx.needs_input_grad` in `tinygrad_edu/ops/conv.py`). And
@@ -257,6 +304,63 @@ assert prof.ops["Conv2d"].seconds >= prof.kernels["numpy.conv2d_forward"].second
 # --kernels numba` trains with the Numba backend, and `tinygrad-edu bench` times every backend
 # properly.
 #
-# That is the end of the tour: from one derivative (01) to a trained CNN (06) and attention (07),
+# The same profile as a picture, each op's share of the time:
+
+# %%
+shares = sorted(((s_.ms / op_ms, name) for name, s_ in prof.ops.items()), reverse=True)[:8]
+fig = Figure(figsize=(6, 3.4))
+ax = fig.subplots()
+ax.barh([name for _, name in shares][::-1], [100 * share for share, _ in shares][::-1], color="tab:blue")
+ax.set_xlabel("share of the op time in 3 training steps (%)")
+ax.set_ylabel("op (forward, or …Backward)")
+ax.set_title("08: where SmallCNN's training step spends its time (numpy kernels)")
+show(fig, "08_profile.png")
+amdahl = 1 / (0.95 + 0.05 / 10)
+print(f"Amdahl: 5 % of the time made 10 × faster gives {amdahl:.3f} × overall")
+assert abs(amdahl - 1.047) < 1e-3 and sum(share for share, _ in shares) <= 1 + 1e-9
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. From the profile above, predict the speed-up of the whole step if both convolution ops (forward and
+#    backward) became 10 times faster, and the most any convolution kernel could ever give.
+# 2. Count the floating-point operations of the conv2d timed above twice: by its formula
+#    $2 N F O_H O_W C K_H K_W$, and as the $2mnk$ of its im2col matmul. Check that they agree.
+# 3. `with kernels.use("numba"):` swaps the table for the block only. Check that the backend is restored after
+#    the block, also when the block raises.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# 1. Amdahl with p = the convolution's share of the op time.
+p_conv = conv_ms / op_ms
+speedup_10, limit = 1 / ((1 - p_conv) + p_conv / 10), 1 / (1 - p_conv)
+print(f"convolution share p = {p_conv:.0%}: 10 × faster kernels give {speedup_10:.2f} ×, at most {limit:.2f} ×")
+assert 1 < speedup_10 < limit and 0 < p_conv < 1
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# 2. N = 32 images, F = 32 filters, 16×16 outputs (padding 1), C = 16 channels, 3×3 kernel.
+N_, F_, OH_, OW_, C_, KH_, KW_ = 32, 32, 16, 16, 16, 3, 3
+by_formula = 2 * N_ * F_ * OH_ * OW_ * C_ * KH_ * KW_
+m, k, n = F_, C_ * KH_ * KW_, N_ * OH_ * OW_  # (F × CKK) @ (CKK × N·OH·OW)
+print(f"by the formula {by_formula:,} flops; as a matmul 2·{m}·{k}·{n} = {2 * m * k * n:,}")
+assert by_formula == 2 * m * k * n == flops
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# 3. The context manager restores the previous backend on the way out, exception or not.
+before = kernels.current().name
+other = "numba" if "numba" in kernels.available() else "numpy"
+with kernels.use(other):
+    assert kernels.current().name == other
+try:
+    with kernels.use(other):
+        raise RuntimeError("a failing block")
+except RuntimeError:
+    pass
+print("backend before:", before, " inside:", other, " after:", kernels.current().name)
+assert kernels.current().name == before
+
+# %% [markdown]
+# That is the end of the first tour: from one derivative (01) to a trained CNN (06) and attention (07),
 # and now the kernels underneath. Every line of math you met lives in `tinygrad_edu/ops/`, next to
 # its backward; read it there.
+#
+# **Next:** 09 · one neuron: the numbers that circulate, and the right ones.

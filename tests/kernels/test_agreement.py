@@ -154,3 +154,20 @@ def test_avg_pool2d_backward_agrees(backend, pool, dtype, data):
     KH, KW = pool.kernel
     want = ref.avg_pool2d_backward(dy, pool.x_shape, pool.kernel, pool.stride, pool.padding)
     assert_agrees(got, want, KH * KW)
+
+
+# ---- int8 matmul (quantized layers) -----------------------------------------------------------------
+
+
+@given(data=st.data())
+def test_matmul_int8_agrees_exactly(backend, data):
+    M, K, N = (data.draw(MATMUL_SIDES) for _ in "mkn")
+    a_dtype = data.draw(st.sampled_from([np.int8, np.uint8]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    lo, hi = np.iinfo(a_dtype).min, np.iinfo(a_dtype).max
+    a = rng.integers(lo, hi + 1, (M, K)).astype(a_dtype)
+    b = rng.integers(-128, 128, (K, N)).astype(np.int8)
+    got = to_device(backend.matmul_int8(*on(backend, a, b)), "cpu")
+    want = ref.matmul_int8(a, b)
+    assert got.dtype == np.int32 and want.dtype == np.int32
+    np.testing.assert_array_equal(got, want)

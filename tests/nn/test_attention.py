@@ -236,3 +236,17 @@ def test_encoder_layer_backward(norm_first, data):
     # curve so sharply that finite differences with a step of 1e-6 are no longer accurate
     x = data.draw(tensors(shape=(1, 2, 4), unique=True, elements=st.integers(-30, 30).map(lambda i: i / 10)))
     assert module_gradcheck(layer, x, seed=3)
+
+
+@pytest.mark.parametrize("mask_shape", [(3, 3), (2, 4, 5), (5, 4, 4)])
+def test_sdpa_mask_of_the_wrong_shape_names_the_op_and_both_shapes(mask_shape):
+    q = tge.randn(2, 4, 8)
+    mask = tge.ones(*mask_shape, dtype=tge.bool)
+    with pytest.raises(RuntimeError, match=r"scaled_dot_product_attention.*\(2, 4, 4\)"):
+        F.scaled_dot_product_attention(q, q, q, attn_mask=mask)
+
+
+def test_sdpa_mask_that_broadcasts_is_accepted():
+    q = tge.randn(2, 4, 8)
+    out = F.scaled_dot_product_attention(q, q, q, attn_mask=tge.ones(4, 4, dtype=tge.bool))
+    assert out.shape == (2, 4, 8)

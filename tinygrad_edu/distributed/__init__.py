@@ -8,23 +8,19 @@
     ...
     dist.destroy_process_group()
 
-process_group.py holds the group and the collectives (all_reduce, broadcast, all_gather, reduce_scatter,
-barrier, send/recv), with a timeout on every wait and one rank's failure reaching all; the gradient averaging
-is nn/parallel/distributed.py; the sampler is data/distributed_sampler.py.
+process_group.py holds the group (set-up, the timeout on every wait, one rank's failure reaching all);
+collectives.py the collectives (all_reduce, broadcast, all_gather, reduce_scatter, barrier, send/recv);
+the gradient averaging is nn/parallel/distributed.py; the sampler is data/distributed_sampler.py.
 """
 
 from ..data.distributed_sampler import DistributedSampler
+from .collectives import Work, all_gather, all_reduce, barrier, broadcast, recv, reduce_scatter, send
 from .process_group import (
     DEFAULT_TIMEOUT,
     DistributedError,
     DistributedTimeout,
     RankFailed,
     ReduceOp,
-    Work,
-    all_gather,
-    all_reduce,
-    barrier,
-    broadcast,
     destroy_process_group,
     get_rank,
     get_world_size,
@@ -32,9 +28,6 @@ from .process_group import (
     is_available,
     is_initialized,
     notify_failure,
-    recv,
-    reduce_scatter,
-    send,
 )
 
 __all__ = [

@@ -46,13 +46,12 @@ from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from .hooks import RemovableHandle
 from .lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear, UninitializedBuffer, UninitializedParameter
 from .linear import Embedding, Flatten, Identity, Linear, Unflatten
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, MSELoss, NLLLoss
 from .loss_extra import (
     CosineEmbeddingLoss,
     CosineSimilarity,
     GaussianNLLLoss,
     HuberLoss,
-    KLDivLoss,
     L1Loss,
     MarginRankingLoss,
     MultiLabelSoftMarginLoss,
@@ -100,6 +99,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "KLDivLoss",
     "MaxPool2d",
     "Module",
     "ModuleList",
@@ -168,7 +168,6 @@ __all__ += [  # the third wave: the remaining layers, activations and losses of 
     "CosineSimilarity",
     "GaussianNLLLoss",
     "HuberLoss",
-    "KLDivLoss",
     "L1Loss",
     "MarginRankingLoss",
     "MultiLabelSoftMarginLoss",

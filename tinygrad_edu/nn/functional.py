@@ -19,6 +19,7 @@ from ..device import to_device, xp_of
 from ..dtypes import as_array
 from ..errors import ShapeError
 from ..ops.activation import GELU, LeakyReLU
+from ..ops.elementwise import broadcast_shape
 from ..ops.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -356,6 +357,16 @@ def scaled_dot_product_attention(
         if attn_mask is not None:
             raise ValueError("scaled_dot_product_attention: pass either attn_mask or is_causal=True, not both")
         attn_mask = np.tril(np.ones((length, source), dtype=bool))  # query i sees keys 0..i
+    if attn_mask is not None:  # it must broadcast to the scores' shape (..., L, S): name the op if not
+        scores = (*query.shape[:-2], length, source)
+        mask_shape = tuple(attn_mask.shape) if hasattr(attn_mask, "shape") else np.shape(attn_mask)
+        if len(mask_shape) > len(scores) or broadcast_shape(
+            "scaled_dot_product_attention (attn_mask against the scores (..., L, S))", scores, mask_shape
+        ) != scores:
+            raise RuntimeError(
+                f"scaled_dot_product_attention: attn_mask of shape {mask_shape} does not broadcast to the "
+                f"attention scores' shape {scores} (..., L queries, S keys)"
+            )
     mask = attn_mask
     if attn_mask is not None and not isinstance(attn_mask, Tensor):
         attn_mask = as_array(attn_mask)

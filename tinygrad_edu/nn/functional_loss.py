@@ -68,6 +68,10 @@ def kl_div(
     pointwise: t (log t − x)  (0 where t = 0);  with log_target: eᵗ (t − x).
     "batchmean" divides the sum by the batch size (the true KL divergence per sample); "mean"
     divides by the number of elements, as PyTorch.
+
+    Distillation (tinygrad_edu.distillation) calls it as ``kl_div(log_softmax(s / T),
+    log_softmax(t / T), reduction="batchmean", log_target=True) · T²``: the student's
+    log-probabilities first, the teacher's second, both softened by a temperature T.
     """
     if log_target:
         loss = target.exp() * (target - input)

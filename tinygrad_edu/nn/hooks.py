@@ -7,7 +7,8 @@
 - ``register_forward_pre_hook(hook)``: ``hook(module, args)`` before forward; returning something
   replaces the positional arguments (a non-tuple becomes a 1-tuple).
 - ``register_forward_hook(hook)``: ``hook(module, args, output)`` after forward; returning
-  something replaces the output.
+  something replaces the output. With ``always_call=True`` it also runs (with ``output=None``)
+  when forward raises, before the error goes on (for clean-up, as in PyTorch).
 - ``register_full_backward_hook(hook)``: ``hook(module, grad_input, grad_output)`` once the
   gradients of the module's tensor inputs are known; returning a tuple replaces grad_input.
 
@@ -108,7 +109,13 @@ def call_with_hooks(module: Any, args: tuple, kwargs: dict) -> Any:
         waiting = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
         state = _BackwardHookState(module, len(args), waiting)
         args = tuple(_Tap.apply(a, state.input_grad(i)) if i in waiting else a for i, a in enumerate(args))
-    output = module.forward(*args, **kwargs)
+    try:
+        output = module.forward(*args, **kwargs)
+    except Exception:
+        for hook, flags in list(module._forward_hooks.values()):
+            if flags.get("always_call"):
+                hook(module, args, kwargs, None) if flags.get("with_kwargs") else hook(module, args, None)
+        raise
     for hook, flags in list(module._forward_hooks.values()):
         result = hook(module, args, kwargs, output) if flags.get("with_kwargs") else hook(module, args, output)
         if result is not None:

@@ -90,3 +90,18 @@ class BCEWithLogitsLoss(_WeightedLoss):
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """BCE(σ(x), y), reduced."""
         return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
+
+
+class KLDivLoss(Module):
+    """KL(target ‖ model) with ``input`` the model's log-probabilities (F.kl_div); reduction may be "batchmean"."""
+
+    def __init__(self, size_average: None = None, reduce: None = None, reduction: str = "mean",
+                 log_target: bool = False) -> None:  # fmt: skip
+        super().__init__()
+        if reduction not in ("mean", "sum", "none", "batchmean"):
+            raise ValueError(f"KLDivLoss: reduction must be 'mean', 'sum', 'none' or 'batchmean', got {reduction!r}")
+        self.reduction, self.log_target = reduction, log_target
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """t (log t − x) pointwise (eᵗ (t − x) with log_target), reduced."""
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

@@ -46,24 +46,6 @@ class HuberLoss(_Loss):
         return F.huber_loss(input, target, self.reduction, self.delta)
 
 
-class KLDivLoss(Module):
-    """KL(target ‖ model) with the *log*-probabilities of the model as input: Σ t (log t − x).
-
-    ``reduction="batchmean"`` gives the true KL divergence per sample; ``log_target`` says the
-    target is given as log-probabilities too.
-    """
-
-    def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
-        super().__init__()
-        if reduction not in ("mean", "sum", "none", "batchmean"):
-            raise ValueError(f"KLDivLoss: reduction must be 'mean', 'sum', 'none' or 'batchmean', got {reduction!r}")
-        self.reduction, self.log_target = reduction, log_target
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        """KL divergence, reduced."""
-        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
-
-
 class MarginRankingLoss(_Loss):
     """max(0, −y (x1 − x2) + margin): y = 1 says x1 should rank higher, y = −1 that x2 should."""
 

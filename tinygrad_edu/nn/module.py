@@ -86,8 +86,11 @@ class Module(DeviceMixin):
     def register_forward_hook(
         self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False, always_call: bool = False
     ) -> Any:
-        """``hook(module, args, output)`` runs after forward; a non-None result replaces output. Returns a handle."""
-        return add_hook(self._forward_hooks, hook, prepend, with_kwargs=with_kwargs)
+        """``hook(module, args, output)`` runs after forward; a non-None result replaces output. Returns a handle.
+
+        ``always_call=True``: it also runs (output None) when forward raises.
+        """
+        return add_hook(self._forward_hooks, hook, prepend, with_kwargs=with_kwargs, always_call=always_call)
 
     def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> Any:
         """``hook(module, grad_input, grad_output)`` runs in backward; a tuple it returns replaces grad_input."""

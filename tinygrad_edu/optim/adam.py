@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from ..device import xp_of
+from .moments import as_betas, running_mean_, signed_decayed_gradient, start_state
 from .optimizer import Optimizer, Params
 
 
@@ -47,7 +48,7 @@ class Adam(Optimizer):
     ) -> None:
         defaults = dict(
             lr=lr,
-            betas=tuple(betas) if isinstance(betas, list) else betas,
+            betas=as_betas(betas),
             eps=eps,
             weight_decay=weight_decay,
             amsgrad=amsgrad,
@@ -62,24 +63,15 @@ class Adam(Optimizer):
     def update(self, theta: Any, g: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         """One Adam step on one parameter, line for line the equations above."""
         xp = xp_of(theta)
-        lr, (beta1, beta2), eps, lam = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(theta)  # m
-            state["exp_avg_sq"] = xp.zeros_like(theta)  # v
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = xp.zeros_like(theta)  # v_max
-        if group["maximize"]:
-            g = -g
-        if lam != 0:
-            g = g + lam * theta
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        moments = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+        start_state(state, xp, theta, *moments)  # m, v (and v_max), all zeros at first
+        g = signed_decayed_gradient(theta, g, group)  # −g if maximize; g + λ·θ
 
         state["step"] = t = state["step"] + 1
         m, v = state["exp_avg"], state["exp_avg_sq"]  # updated in place: no new arrays per step
-        m *= beta1
-        m += (1 - beta1) * g  # m ← β1·m + (1 − β1)·g
-        v *= beta2
-        v += (1 - beta2) * g * g  # v ← β2·v + (1 − β2)·g²
+        running_mean_(m, g, beta1)  # m ← β1·m + (1 − β1)·g
+        running_mean_(v, g * g, beta2)  # v ← β2·v + (1 − β2)·g²
         if group["amsgrad"]:
             v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         # θ ← θ − lr·m̂/(√v̂ + ε) with m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t); PyTorch's order of operations:

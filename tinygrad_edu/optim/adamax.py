@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..device import xp_of
+from .moments import as_betas, running_mean_, signed_decayed_gradient, start_state
 from .optimizer import Optimizer, Params
 
 
@@ -33,7 +34,7 @@ class Adamax(Optimizer):
         weight_decay: float = 0.0,
         maximize: bool = False,
     ) -> None:
-        betas = tuple(betas) if isinstance(betas, list) else betas
+        betas = as_betas(betas)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize))
 
     def required_state(self, group: dict[str, Any]) -> tuple[str, ...]:
@@ -43,20 +44,13 @@ class Adamax(Optimizer):
     def update(self, theta: Any, g: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         """One Adamax step on one parameter, line for line the equations above."""
         xp = xp_of(theta)
-        lr, (beta1, beta2), eps, lam = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(theta)  # m
-            state["exp_inf"] = xp.zeros_like(theta)  # u
-        if group["maximize"]:
-            g = -g
-        if lam != 0:
-            g = g + lam * theta
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        start_state(state, xp, theta, "exp_avg", "exp_inf")  # m, u
+        g = signed_decayed_gradient(theta, g, group)  # −g if maximize; g + λ·θ
 
         state["step"] = t = state["step"] + 1
         m, u = state["exp_avg"], state["exp_inf"]  # updated in place
-        m *= beta1
-        m += (1 - beta1) * g  # m ← β1·m + (1 − β1)·g
+        running_mean_(m, g, beta1)  # m ← β1·m + (1 − β1)·g
         u *= beta2
         xp.maximum(u, xp.abs(g) + eps, out=u)  # u ← max(β2·u, |g| + ε)
         theta -= (lr / (1 - beta1**t)) * m / u

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..device import xp_of
+from .moments import as_betas, running_mean_, signed_decayed_gradient, start_state
 from .optimizer import Optimizer, Params
 
 
@@ -41,7 +42,7 @@ class NAdam(Optimizer):
         decoupled_weight_decay: bool = False,
         maximize: bool = False,
     ) -> None:
-        betas = tuple(betas) if isinstance(betas, list) else betas
+        betas = as_betas(betas)
         defaults = dict(
             lr=lr,
             betas=betas,
@@ -60,30 +61,18 @@ class NAdam(Optimizer):
     def update(self, theta: Any, g: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         """One NAdam step on one parameter, line for line the equations above."""
         xp = xp_of(theta)
-        lr, (beta1, beta2), eps, lam = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         psi = group["momentum_decay"]
-        if not state:
-            state["step"] = 0
-            state["mu_product"] = 1.0  # Π_0
-            state["exp_avg"] = xp.zeros_like(theta)  # m
-            state["exp_avg_sq"] = xp.zeros_like(theta)  # v
-        if group["maximize"]:
-            g = -g
-        if lam != 0:
-            if group["decoupled_weight_decay"]:
-                theta *= 1 - lr * lam
-            else:
-                g = g + lam * theta
+        start_state(state, xp, theta, "exp_avg", "exp_avg_sq", mu_product=1.0)  # m, v (and Π_0 = 1)
+        g = signed_decayed_gradient(theta, g, group, decoupled=group["decoupled_weight_decay"])
 
         state["step"] = t = state["step"] + 1
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))  # μ_t
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))  # μ_{t+1}
         state["mu_product"] = mu_product = state["mu_product"] * mu  # Π_t
         m, v = state["exp_avg"], state["exp_avg_sq"]  # updated in place
-        m *= beta1
-        m += (1 - beta1) * g  # m ← β1·m + (1 − β1)·g
-        v *= beta2
-        v += (1 - beta2) * g * g  # v ← β2·v + (1 − β2)·g²
+        running_mean_(m, g, beta1)  # m ← β1·m + (1 − β1)·g
+        running_mean_(v, g * g, beta2)  # v ← β2·v + (1 − β2)·g²
         d = xp.sqrt(v / (1 - beta2**t))
         d += eps
         theta += (-lr * (1.0 - mu) / (1.0 - mu_product)) * g / d

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from ..device import xp_of
+from .moments import as_betas, running_mean_, signed_decayed_gradient, start_state
 from .optimizer import Optimizer, Params
 
 
@@ -43,7 +44,7 @@ class RAdam(Optimizer):
         decoupled_weight_decay: bool = False,
         maximize: bool = False,
     ) -> None:
-        betas = tuple(betas) if isinstance(betas, list) else betas
+        betas = as_betas(betas)
         defaults = dict(
             lr=lr,
             betas=betas,
@@ -61,25 +62,14 @@ class RAdam(Optimizer):
     def update(self, theta: Any, g: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         """One RAdam step on one parameter, line for line the equations above."""
         xp = xp_of(theta)
-        lr, (beta1, beta2), eps, lam = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(theta)  # m
-            state["exp_avg_sq"] = xp.zeros_like(theta)  # v
-        if group["maximize"]:
-            g = -g
-        if lam != 0:
-            if group["decoupled_weight_decay"]:
-                theta *= 1 - lr * lam
-            else:
-                g = g + lam * theta
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        start_state(state, xp, theta, "exp_avg", "exp_avg_sq")  # m, v
+        g = signed_decayed_gradient(theta, g, group, decoupled=group["decoupled_weight_decay"])
 
         state["step"] = t = state["step"] + 1
         m, v = state["exp_avg"], state["exp_avg_sq"]  # updated in place
-        m *= beta1
-        m += (1 - beta1) * g  # m ← β1·m + (1 − β1)·g
-        v *= beta2
-        v += (1 - beta2) * g * g  # v ← β2·v + (1 − β2)·g²
+        running_mean_(m, g, beta1)  # m ← β1·m + (1 − β1)·g
+        running_mean_(v, g * g, beta2)  # v ← β2·v + (1 − β2)·g²
         bias_correction2 = 1 - beta2**t
         m_hat = m / (1 - beta1**t)
         rho_inf = 2 / (1 - beta2) - 1

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from ..device import xp_of
-from ..tensor import Tensor
+from ...device import xp_of
+from ...tensor import Tensor
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -54,31 +54,3 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     """Clamp every gradient element into [−clip_value, clip_value], in place."""
     for g in _grads(parameters):
         xp_of(g.array).clip(g.array, -clip_value, clip_value, out=g.array)
-
-
-def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
-    """All parameters flattened and joined into one vector (in iteration order), differentiable."""
-    from ..tensor_shape import cat
-
-    flat = [p.reshape(-1) for p in parameters]
-    if not flat:
-        raise RuntimeError("parameters_to_vector: expected a non-empty list of tensors")
-    devices = {p.device for p in flat}
-    if len(devices) > 1:
-        raise TypeError(f"parameters_to_vector: found parameters on different devices {sorted(map(str, devices))}")
-    return cat(flat)
-
-
-def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
-    """Make each parameter's numbers the next slice of ``vec`` (the inverse of parameters_to_vector), as PyTorch."""
-    if not isinstance(vec, Tensor):
-        raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
-    params = list(parameters)
-    total = sum(p.numel() for p in params)
-    if vec.ndim != 1 or vec.numel() != total:
-        raise RuntimeError(f"vector_to_parameters: vec of shape {vec.shape} does not hold the {total} parameter values")
-    offset = 0
-    for p in params:
-        n = p.numel()
-        p.data = vec.array[offset : offset + n].reshape(p.shape)  # a view of vec, as PyTorch's .data swap
-        offset += n

@@ -9,7 +9,7 @@
 # ---
 
 # %% [markdown]
-# # 09 · Data parallelism: one model, several processes
+# # 20 · Data parallelism: one model, several processes
 #
 # **You will be able to:** say why averaging the gradients of p shards gives the gradient of the whole batch;
 # write an all-reduce by hand (naive, then ring) with `mpi4py`; train with `nn.parallel.DistributedDataParallel`
@@ -37,13 +37,12 @@ from matplotlib.figure import Figure
 import tinygrad_edu as tge
 import tinygrad_edu.nn.functional as F
 from tinygrad_edu import nn
+from tinygrad_edu.course import FAST, out_dir, show
 from tinygrad_edu.datasets import load_digits
 from tinygrad_edu.distributed import cost_model
 from tinygrad_edu.nn.parallel import distributed as ddp_source
 
-OUT = (Path(__file__).resolve().parent / "out" if "__file__" in globals() else Path("out")).resolve()  # git-ignored
-OUT.mkdir(exist_ok=True)
-FAST = bool(os.environ.get("TGE_FAST") or os.environ.get("TINYGRAD_EDU_TUTORIAL_QUICK"))
+OUT = out_dir()  # tutorials/out/ (git-ignored): figures, and the small MPI programs below
 MPIEXEC = str(Path(sys.executable).with_name("mpiexec")) if Path(sys.executable).with_name("mpiexec").exists() \
     else shutil.which("mpiexec")  # fmt: skip
 try:
@@ -53,19 +52,6 @@ try:
 except ImportError:
     HAVE_MPI = False
 print("MPI available:", HAVE_MPI)
-
-
-def show(fig: Figure, name: str) -> None:
-    """Save the figure to out/ and, in a notebook, show it inline."""
-    fig.savefig(OUT / name, dpi=110, bbox_inches="tight")
-    try:
-        from IPython import get_ipython
-        from IPython.display import Image, display
-
-        if get_ipython() is not None:
-            display(Image(filename=str(OUT / name)))
-    except ImportError:
-        pass
 
 
 def mpirun(program: str, processes: int = 2) -> dict:
@@ -306,7 +292,8 @@ else:  # typical figures of two processes on one machine, so that the rest of th
     print("skipped: measuring α and β needs mpiexec; using α = 2 µs, β = 0.1 ns/B (shared memory)")
     sizes, seconds = (8, 1048576), (2e-6, 2e-6 + 1048576 * 1e-10)
 alpha, beta = cost_model.fit_alpha_beta(sizes, seconds)
-print(f"alpha = {alpha * 1e6:.1f} µs, beta = {beta * 1e9:.3f} ns/byte ({1e-9 / beta:.1f} GB/s)")
+bandwidth = f"{1e-9 / beta:.1f} GB/s" if beta > 0 else "no per-byte cost found: timings too noisy on a busy machine"
+print(f"alpha = {alpha * 1e6:.1f} µs, beta = {beta * 1e9:.3f} ns/byte ({bandwidth})")
 
 # the compute time of one seed-MLP step (1000-500-10, batch 128) in this process, on one thread
 from tinygrad_edu import optim  # noqa: E402
@@ -344,7 +331,7 @@ ax.set_xlabel("processes p")
 ax.set_ylabel("ms per step")
 ax.set_title("Seed MLP step: compute shrinks as 1/p, communication does not")
 ax.legend()
-show(fig, "09_time_per_step.png")
+show(fig, "20_time_per_step.png")
 
 # %% [markdown]
 # Compute falls as $1/p$ but the all-reduce does not fall at all — its bandwidth term even grows towards
