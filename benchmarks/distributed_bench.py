@@ -14,6 +14,10 @@ and β (seconds per byte); the projection to p processes is
 
 which assumes compute scales perfectly and the same α, β: on one machine the messages go through shared memory;
 across machines α and β are those of the network, larger.
+
+``--cli`` also times the command line itself: ``mpiexec -n p tinygrad-edu train --distributed`` on the bundled
+digits (MLP and the small CNN that --model lenet builds for 8×8 images), global batch 64 (--batch-size 64/p),
+the epoch seconds and their all-reduce seconds read from the run's history.json (median over the epochs).
 """
 
 from __future__ import annotations
@@ -128,11 +132,26 @@ def _launch(processes: int, out: Path) -> dict:
     return json.loads(out.read_text())
 
 
+def _cli_epochs(processes: int, model: str, out: Path, epochs: int = 4) -> dict[str, float]:
+    """Median epoch seconds and all-reduce seconds of ``mpiexec -n processes tinygrad-edu train --distributed``."""
+    mpiexec = Path(sys.executable).with_name("mpiexec")
+    command = str(mpiexec) if mpiexec.exists() else shutil.which("mpiexec")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
+    run = out / f"cli-{model}-p{processes}"
+    subprocess.run([command, "-n", str(processes), sys.executable, "-m", "tinygrad_edu.cli", "train", "--distributed",
+                    "--model", model, "--epochs", str(epochs), "--batch-size", str(64 // processes), "--no-progress",
+                    "--out", str(run)], env=env, check=True, capture_output=True)  # fmt: skip
+    history = json.loads((run / "history.json").read_text())[1:]  # the first epoch also compiles / warms up
+    return {"epoch_s": float(np.median([r["seconds"] for r in history])),
+            "comm_s": float(np.median([r["comm_seconds"] for r in history]))}  # fmt: skip
+
+
 def main() -> None:
     """Run 1 and 2 processes, print the measured table and the α–β projections."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("bench_out"))
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--cli", action="store_true", help="also time tinygrad-edu train --distributed on digits")
     args = parser.parse_args()
     if args.worker:
         worker(args.worker)
@@ -175,6 +194,19 @@ def main() -> None:
         print(f"{name}: {r['grad_bytes']:,} gradient bytes per step; one all-reduce of them alone, both ranks "
               f"ready, takes {r['allreduce_alone_s'] * 1e3:.2f} ms on 2 processes "
               f"(model: {ring_allreduce_seconds(2, r['grad_bytes'], alpha, beta) * 1e3:.2f} ms)")  # fmt: skip
+    if args.cli:
+        print(
+            "\ntinygrad-edu train --distributed on digits (1293 training samples, global batch 64, epoch incl. "
+            "validation):"
+        )
+        print(f"{'model':<6} {'p':>3} {'epoch ms':>10} {'all-reduce ms':>14} {'compute ms':>11} {'speed-up':>9}")
+        for model in ("mlp", "lenet"):
+            cli = {p: _cli_epochs(p, model, args.out) for p in (1, 2)}
+            for p, r in cli.items():
+                print(
+                    f"{model:<6} {p:>3} {r['epoch_s'] * 1e3:>10.1f} {r['comm_s'] * 1e3:>14.1f} "
+                    f"{(r['epoch_s'] - r['comm_s']) * 1e3:>11.1f} {cli[1]['epoch_s'] / r['epoch_s']:>9.2f}"
+                )
 
 
 if __name__ == "__main__":

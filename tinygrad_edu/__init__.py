@@ -237,3 +237,14 @@ __all__ += [  # the everyday surface; the Tensor functions of _FUNCTIONS are add
     "int16",
 ]
 __all__ += _FUNCTIONS.split()
+
+from . import utils  # noqa: E402  (torch.utils.data's path: tge.utils.data)
+
+__all__ += ["utils"]
+
+from . import linalg  # noqa: E402  (torch.linalg's names: norm, vector_norm, matrix_norm, inv, det, solve)
+
+copysign = Tensor.copysign
+det = linalg.det
+inverse = linalg.inv
+__all__ += ["linalg", "copysign", "det", "inverse"]

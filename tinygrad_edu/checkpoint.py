@@ -264,10 +264,23 @@ def _check_optimizer(c: _Checker, saved: dict, run: Run) -> None:
 
 
 def _check_position(c: _Checker, ckpt: dict, run: Run) -> None:
+    """The position inside the epoch. ``seen`` (samples of the epoch's order consumed) is the global progress;
+    a checkpoint with ``world_size`` was written by --distributed (or after resuming one): its steps took
+    batch_size · world_size samples each, the last one fewer, so seen ≤ batch · batch_size · world_size.
+    """
     p, n, b = ckpt["position"], len(run.dataset), run.config.batch_size
-    if p["batch"] > run.batches_per_epoch:
-        raise c.fail("position/batch", f"is {p['batch']}, an epoch has {run.batches_per_epoch} batches")
-    if p["seen"] != min(p["batch"] * b, n) or p["correct"] > p["seen"]:
+    world = p.get("world_size", 1)
+    if not _is_int(world) or world < 1:
+        raise c.fail("position/world_size", f"is {world!r}, expected a number of processes ≥ 1")
+    steps = -(-n // (b * world))
+    if p["batch"] > steps:
+        raise c.fail("position/batch", f"is {p['batch']}, an epoch has {steps} batches")
+    if "world_size" in p:
+        if not (
+            p["seen"] <= min(p["batch"] * b * world, n) and (p["seen"] >= p["batch"]) and p["correct"] <= p["seen"]
+        ):
+            raise c.fail("position/seen", f"is {p['seen']} after {p['batch']} steps of {b} × {world} processes")
+    elif p["seen"] != min(p["batch"] * b, n) or p["correct"] > p["seen"]:
         raise c.fail("position/seen", f"is {p['seen']} after {p['batch']} batches of {b}")
     order = p["order"]
     if order is None and p["batch"]:
@@ -276,7 +289,9 @@ def _check_position(c: _Checker, ckpt: dict, run: Run) -> None:
         raise c.fail("position/order", f"is not an order of the {n} training samples")
     if ckpt["epoch"] == run.config.epochs and p["batch"]:
         raise c.fail("position/batch", "is inside an epoch after the last one")
-    run.epoch, run.batch, run.order = ckpt["epoch"], p["batch"], None if order is None else order.astype(np.int64)
+    run.epoch, run.order = ckpt["epoch"], None if order is None else order.astype(np.int64)
+    # steps done, counted in this run's steps (batch_size · its world size): the same number on the same world
+    run.batch = p["batch"] if world == run.world else -(-p["seen"] // (b * run.world))
     run.sums = {"loss": float(p["loss"]), "correct": int(p["correct"]), "seen": int(p["seen"]),
                 "seconds": float(p["seconds"])}  # fmt: skip
 
@@ -305,12 +320,15 @@ def check_flags(path: str | Path, config: Config, flags: dict[str, Any]) -> None
             )
 
 
-def resume(path: str | Path, device: str = "cpu", epochs: int | None = None, **flags: Any) -> Run:
+def resume(
+    path: str | Path, device: str = "cpu", epochs: int | None = None, distributed: bool = False, **flags: Any
+) -> Run:
     """A Run restored from ``path`` exactly as it was saved, to continue to ``epochs`` in total.
 
     ``flags`` are the other settings given on the command line (None when not given): each must
     agree with the checkpoint's, except ``root`` (where the data files now are). Raises
-    ResumeError when ``epochs`` is fewer than already trained, or nothing is left to do.
+    ResumeError when ``epochs`` is fewer than already trained, or nothing is left to do. ``distributed``
+    continues data-parallel, on however many processes this run has (see trainer_parallel.py).
     """
     name = str(path)
     ckpt = read_checkpoint(path)
@@ -338,7 +356,7 @@ def resume(path: str | Path, device: str = "cpu", epochs: int | None = None, **f
 
     def restore() -> Run:
         _check_task(c, ckpt, task)
-        run = Run(config, task, device)
+        run = Run(config, task, device, distributed)
         _check_weights(c, ckpt["model"], run.model)
         _check_optimizer(c, ckpt["optimizer"], run)
         if run.scheduler is not None:

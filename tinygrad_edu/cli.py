@@ -16,8 +16,11 @@ Ctrl-C while it is being written are ignored, so the save always completes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -114,7 +117,7 @@ RESUMABLE = ("model", "dataset", "optimizer", "lr", "batch_size", "momentum", "w
 def _start_or_resume(args: argparse.Namespace) -> tuple[Run, Path]:
     if args.resume:
         flags = {key: getattr(args, key) for key in RESUMABLE}
-        run = Run.resume(args.resume, device=args.device, epochs=args.epochs, **flags)
+        run = Run.resume(args.resume, device=args.device, epochs=args.epochs, distributed=args.distributed, **flags)
         out = Path(args.out or Path(args.resume).parent)
         where = f" (batch {run.batch}/{run.batches_per_epoch} of epoch {run.epoch + 1})" if run.batch else ""
         print(f"resuming {args.resume} at epoch {run.epoch}/{run.config.epochs}{where}")
@@ -124,12 +127,70 @@ def _start_or_resume(args: argparse.Namespace) -> tuple[Run, Path]:
     values = {key: getattr(args, key) for key in RESUMABLE}
     values.update({k: v for k, v in defaults.items() if values[k] is None})
     config = Config(**values, epochs=args.epochs)
-    run = Run.start(config, device=args.device, download=args.download)
+    run = Run.start(config, device=args.device, download=args.download, distributed=args.distributed)
     return run, Path(args.out or f"runs/{run.config.dataset}-{run.config.model}")
 
 
+def _join_process_group() -> tuple[int, int]:
+    """--distributed: join the processes mpiexec started (a group of one without mpiexec); (rank, world size)."""
+    from . import distributed as dist
+    from .distributed.process_group import _started_by_launcher
+
+    try:
+        if _started_by_launcher():
+            dist.init_process_group("mpi")
+        else:
+            dist.init_process_group("mpi", world_size=1, rank=0)
+    except dist.DistributedError as e:
+        raise CLIError(str(e)) from None
+    return dist.get_rank(), dist.get_world_size()
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train a model, print each epoch, then the test metrics; write everything into --out."""
+    """Train a model, print each epoch, then the test metrics; write everything into --out.
+
+    With --distributed, under ``mpiexec -n p``: p processes train data-parallel (trainer_parallel.py), each
+    on --batch-size samples per step (PyTorch's convention: the batch size is per process, a step takes
+    batch_size · p). Only rank 0 prints and writes; a failure on any rank ends every rank with its message.
+    """
+    if not args.distributed:
+        return _train(args)
+    from . import distributed as dist
+
+    rank, world = _join_process_group()
+    if args.device != "cpu":
+        raise CLIError("--distributed runs on the CPU (MPI): leave out --device cuda")
+    try:
+        if rank == 0:
+            code = _train(args)
+        else:
+            with contextlib.redirect_stdout(io.StringIO()):  # only rank 0 prints progress
+                code = _train(args)
+    except dist.RankFailed as e:  # another rank failed: stop with its message
+        _exit_rank(world, f"tinygrad-edu {args.command}: error: {e}", 1)
+    except (CLIError, DatasetError, kernels.KernelUnavailable, FileNotFoundError, ValueError, RuntimeError,
+            FloatingPointError) as e:  # fmt: skip
+        message = " ".join(str(e).split())
+        print(f"tinygrad-edu {args.command}: error: [rank {rank}] {message}", file=sys.stderr, flush=True)
+        dist.notify_failure(f"rank {rank} failed: {type(e).__name__}: {message}")  # (before mpiexec sees us go)
+        _exit_rank(world, None, 2 if isinstance(e, CLIError) else 1)
+    dist.barrier()  # rank 0 has written its outputs
+    dist.destroy_process_group()
+    return code
+
+
+def _exit_rank(world: int, line: str | None, code: int) -> NoReturn:
+    """Print one line and leave at once (a failed group cannot finalise together: MPI would wait)."""
+    if line is not None:
+        print(line, file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    if world > 1:
+        os._exit(code)
+    sys.exit(code)
+
+
+def _train(args: argparse.Namespace) -> int:
+    """The training command itself (one process, or one rank of --distributed)."""
     kernel_name = _setup_device(args.kernels, args.device)
     run, out = _start_or_resume(args)
     c, task = run.config, run.task
@@ -138,28 +199,37 @@ def cmd_train(args: argparse.Namespace) -> int:
           f"{task.num_classes} classes, input {task.input_shape}")  # fmt: skip
     print(f"{c.model} ({n_params:,} parameters), {c.optimizer} lr {c.lr:g}, batch {c.batch_size}, "
           f"{c.epochs} epochs, seed {c.seed}, kernels {kernel_name} on {args.device}")  # fmt: skip
+    if run.parallel is not None:
+        print(f"data-parallel on {run.world} process{'es' * (run.world > 1)}: batch {c.batch_size} per process, "
+              f"{c.batch_size * run.world} per step")  # fmt: skip
     if kernel_name == "numba":  # one line before the progress bar when the kernels compile first
         announce_numba_compile(("matmul",) if c.model == "mlp" else None)
     with DeferredInterrupt() as interrupt:
         run.stop = interrupt.requested  # Ctrl-C stops at the next safe point
         try:
             for row in run.epochs(progress=not args.no_progress):
+                comm = f" ({row['comm_seconds']:.2f} s all-reduce)" if "comm_seconds" in row else ""
                 print(f"epoch {row['epoch']:>3}/{c.epochs}  train loss {row['train_loss']:.4f} acc "
                       f"{row['train_acc']:.4f}  |  val loss {row['val_loss']:.4f} acc {row['val_acc']:.4f}  |  "
-                      f"{row['seconds']:.1f} s", flush=True)  # fmt: skip
-            test = run.test_metrics()
+                      f"{row['seconds']:.1f} s{comm}", flush=True)  # fmt: skip
+            test = run.test_metrics() if run.is_main else None
         except KeyboardInterrupt:
             with interrupt.shielded():  # no further Ctrl-C can stop the save
-                _write_outputs(run, out, None)
+                if run.is_main:
+                    _write_outputs(run, out, None)
             where = f"batch {run.batch}/{run.batches_per_epoch} of epoch {run.epoch + 1}" if run.batch else (
                 f"{run.epoch} complete epochs")  # fmt: skip
-            print(f"\ninterrupted after {where}: checkpoint saved to {out / 'checkpoint.npz'}; "
-                  f"continue with: tinygrad-edu train --resume {out / 'checkpoint.npz'}", file=sys.stderr)  # fmt: skip
+            if run.is_main:
+                again = " --distributed (under mpiexec -n P, any P)" if run.parallel is not None else ""
+                print(f"\ninterrupted after {where}: checkpoint saved to {out / 'checkpoint.npz'}; "
+                      f"continue with: tinygrad-edu train --resume {out / 'checkpoint.npz'}{again}",
+                      file=sys.stderr)  # fmt: skip
             return 130
         run.finished = True
         with interrupt.shielded():
-            _print_test(test, task.classes)
-            _write_outputs(run, out, test)
+            if run.is_main:
+                _print_test(test, task.classes)
+                _write_outputs(run, out, test)
     print(f"wrote {out}/: checkpoint.npz, history.csv, history.json, curves.png, metrics.json")
     return 0
 
@@ -250,6 +320,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--root", help="folder for MNIST / Fashion-MNIST / CIFAR-10 files (default: data)")
     train.add_argument("--download", action="store_true", help="download the data set files if they are missing")
     train.add_argument("--no-progress", action="store_true", help="no progress bar (per-epoch lines only)")
+    train.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel over MPI: start with mpiexec -n P tinygrad-edu train --distributed; --batch-size is "
+        "per process (a step takes P times it); rank 0 prints and writes; resumes on any number of processes",
+    )
     train.set_defaults(func=cmd_train)
 
     ev = sub.add_parser("evaluate", help="metrics of a trained checkpoint on its test (or val/train) split")

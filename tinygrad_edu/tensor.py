@@ -17,6 +17,7 @@ import numpy as np
 from . import autograd
 from .device import array_module, check_device, device_of, to_device
 from .dtypes import as_array, as_dtype
+from .errors import ShapeError
 from .tensor_inplace import TensorInPlace
 from .tensor_ops import TensorOps
 from .tensor_version import VersionCounter
@@ -225,7 +226,7 @@ class Tensor(TensorOps, TensorInPlace):
     def item(self) -> Any:
         """The single number of a one-element tensor, as a Python number."""
         if self.numel() != 1:
-            raise ValueError(
+            raise ShapeError(
                 f"item(): only one-element tensors convert to a Python number; this one has shape {self.shape}"
             )
         return self._host().reshape(()).item()

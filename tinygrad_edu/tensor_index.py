@@ -96,7 +96,7 @@ class TensorIndex:
         axis = _axis(dim, self.ndim, "index_select")
         idx = _index_array(index, self.device, "index_select")
         if idx.ndim > 1:
-            raise RuntimeError("index_select(): Index is supposed to be a vector")
+            raise IndexError("index_select(): Index is supposed to be a vector")
         if self.ndim == 0:
             return self.reshape(1)[idx.reshape(-1)].reshape(idx.shape)
         return self[(slice(None),) * axis + (idx.reshape(-1),)]

@@ -124,6 +124,19 @@ class TensorMath:
         """x + weight · (end − x): the point a fraction ``weight`` of the way to ``end`` (composed)."""
         return self + weight * (end - self)
 
+    def copysign(self, other: Any) -> Any:
+        """|x| with the sign of ``other`` (its sign bit, so −0.0 counts as negative), composed as |x| · s.
+
+        dx = dy · sign(x) · s (0 at x = 0, as PyTorch); ``other`` gets no gradient (s is piecewise constant).
+        """
+        from .tensor import Tensor
+
+        y = other.array if isinstance(other, Tensor) else np.asarray(other)
+        x = self if self.dtype.kind in "fc" else self.to(np.float32)
+        xp = array_module(x.device)
+        s = xp.where(xp.signbit(xp.asarray(y)), -1.0, 1.0).astype(x.dtype)
+        return x.abs() * Tensor._wrap(s)
+
     # ---- rounding ----------------------------------------------------------------------------
 
     def _rounded(self, how: str, decimals: int = 0) -> Any:

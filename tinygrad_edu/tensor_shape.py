@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .device import to_device
+from .errors import ShapeError
 from .ops import movement as M
 from .ops.reduce import normalize_dims
 
@@ -49,7 +50,7 @@ class TensorShape:
             return self.reshape(1)
         s, e = _axis(start_dim, self.ndim, "flatten"), _axis(end_dim, self.ndim, "flatten")
         if s > e:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (shape {self.shape})")
+            raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (shape {self.shape})")
         return self.reshape(*self.shape[:s], -1, *self.shape[e + 1 :])
 
     def squeeze(self, dim: Any = None) -> Any:
@@ -66,10 +67,10 @@ class TensorShape:
         """Reorder the dims: result.shape[i] = shape[dims[i]] (ops.movement.Permute)."""
         dims = shape_args(dims)
         if len(dims) != self.ndim or not all(-self.ndim <= d < self.ndim for d in dims):
-            raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dims of shape {self.shape}")
+            raise ShapeError(f"permute: {dims} is not a permutation of the {self.ndim} dims of shape {self.shape}")
         axes = tuple(d % self.ndim for d in dims)
         if sorted(axes) != list(range(self.ndim)):
-            raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dims of shape {self.shape}")
+            raise ShapeError(f"permute: {dims} is not a permutation of the {self.ndim} dims of shape {self.shape}")
         return M.Permute.apply(self, axes)
 
     def transpose(self, dim0: int, dim1: int) -> Any:
@@ -102,15 +103,15 @@ class TensorShape:
         sizes = shape_args(sizes)
         new = len(sizes) - self.ndim
         if new < 0:
-            raise ValueError(f"expand: cannot expand shape {self.shape} to fewer dims {sizes}")
+            raise ShapeError(f"expand: cannot expand shape {self.shape} to fewer dims {sizes}")
         if any(n == -1 for n in sizes[:new]):
-            raise ValueError(f"expand: {sizes} puts -1 in a new leading dim; -1 only keeps an existing size")
+            raise ShapeError(f"expand: {sizes} puts -1 in a new leading dim; -1 only keeps an existing size")
         shape = []
         for i, n in enumerate(sizes):
             old = self.shape[i - new] if i >= new else 1
             size = old if n == -1 else n
             if old != 1 and size != old:
-                raise ValueError(
+                raise ShapeError(
                     f"expand: cannot expand shape {self.shape} to {sizes}: dim {i} has size {old}, "
                     "and only dims of size 1 can grow"
                 )
@@ -169,7 +170,7 @@ class TensorShape:
             raise IndexError(f"gather: index must be an integer tensor, got {index.dtype}")
         axis = _axis(dim, max(self.ndim, 1), "gather")
         if index.ndim != self.ndim or any(k > n for a, (k, n) in enumerate(zip(index.shape, self.shape)) if a != axis):
-            raise ValueError(
+            raise ShapeError(
                 f"gather: index of shape {index.shape} does not fit input of shape {self.shape} along dim {axis}: "
                 "it needs the same number of dims, and no dim other than dim may be larger than the input's"
             )
@@ -185,12 +186,12 @@ class TensorShape:
         n = self.shape[axis]
         if isinstance(split_size, int):
             if split_size <= 0:
-                raise ValueError(f"split: split_size must be positive, got {split_size}")
+                raise ShapeError(f"split: split_size must be positive, got {split_size}")
             sizes = [min(split_size, n - i) for i in range(0, n, split_size)]
         else:
             sizes = [int(k) for k in split_size]
             if sum(sizes) != n:
-                raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, but dim {axis} has size {n}")
+                raise ShapeError(f"split: sizes {sizes} add up to {sum(sizes)}, but dim {axis} has size {n}")
         starts = np.cumsum([0, *sizes])
         lead = (slice(None),) * axis
         return tuple(self[(*lead, slice(int(a), int(b)))] for a, b in zip(starts[:-1], starts[1:]))
@@ -198,7 +199,9 @@ class TensorShape:
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Any, ...]:
         """Cut into ``chunks`` nearly equal pieces along ``dim``."""
         n = self.shape[_axis(dim, self.ndim, "chunk")]
-        return self.split(-(-n // chunks), dim)
+        if not isinstance(chunks, int) or chunks < 1:
+            raise ShapeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+        return self.split(max(1, -(-n // chunks)), dim)
 
 
 def _is_int(p: Any) -> bool:
@@ -234,7 +237,7 @@ def _integers_first(index: Any, ndim: int) -> tuple[tuple[Any, ...], tuple[Any, 
 def _tensors(tensors: Any, op: str) -> list[Any]:
     tensors = list(tensors)
     if not tensors:
-        raise ValueError(f"{op}: expects a non-empty list of tensors")
+        raise ShapeError(f"{op}: expects a non-empty list of tensors")
     if not all(isinstance(t, TensorShape) for t in tensors):
         raise TypeError(f"{op}: expects a list of tensors, got {[type(t).__name__ for t in tensors]}")
     return tensors
@@ -245,11 +248,11 @@ def cat(tensors: Any, dim: int = 0) -> Any:
     tensors = _tensors(tensors, "cat")
     first = tensors[0]
     if any(t.ndim == 0 for t in tensors):
-        raise ValueError("cat: 0-d tensors have no dim to join along; use tge.stack to make a 1-D tensor of them")
+        raise ShapeError("cat: 0-d tensors have no dim to join along; use tge.stack to make a 1-D tensor of them")
     axis = _axis(dim, first.ndim, "cat")
     for t in tensors[1:]:
         if t.ndim != first.ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, first.shape)) if i != axis):
-            raise ValueError(f"cat: tensors must match in every dim except dim {axis}; got {first.shape} and {t.shape}")
+            raise ShapeError(f"cat: tensors must match in every dim except dim {axis}; got {first.shape} and {t.shape}")
     return M.Cat.apply(axis, *tensors)
 
 
@@ -258,7 +261,7 @@ def stack(tensors: Any, dim: int = 0) -> Any:
     tensors = _tensors(tensors, "stack")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
-            raise ValueError(
+            raise ShapeError(
                 f"stack: expects equal shapes, got {tensors[0].shape} at entry 0 and {t.shape} at entry {i}"
             )
     axis = _axis(dim, tensors[0].ndim + 1, "stack")

@@ -136,8 +136,14 @@ def scores(
 class Run:
     """The state of one training run: config, data, model, optimizer, history, and where in an epoch it is."""
 
-    def __init__(self, config: Config, task: Task, device: str = "cpu") -> None:
+    def __init__(self, config: Config, task: Task, device: str = "cpu", distributed: bool = False) -> None:
         self.config, self.task, self.device = config, task, device
+        self.parallel = None  # the data-parallel side (trainer_parallel.DataParallel) under --distributed
+        if distributed:
+            from .trainer_parallel import DataParallel
+
+            self.parallel = DataParallel()
+        self.world = 1 if self.parallel is None else self.parallel.world  # processes; a step takes b·world samples
         random.manual_seed(config.seed)  # the initial weights depend on the seed only
         self.model = build_model(config.model, task.input_shape, task.num_classes).to(device)
         self.optimizer = make_optimizer(config, self.model.parameters())
@@ -152,26 +158,33 @@ class Run:
     def _new_epoch(self) -> None:
         """Forget the finished epoch: no order drawn yet, no batch done, sums at zero."""
         self.order: np.ndarray | None = None  # this epoch's order of training samples, once drawn
-        self.batch = 0  # batches of this epoch done
+        self.batch = 0  # steps of this epoch done
         self.sums = {"loss": 0.0, "correct": 0, "seen": 0, "seconds": 0.0}  # running sums of this epoch
 
     @classmethod
-    def start(cls, config: Config, device: str = "cpu", download: bool = False) -> Run:
-        """A fresh run: load and split the data, build the model and the optimizer."""
+    def start(cls, config: Config, device: str = "cpu", download: bool = False, distributed: bool = False) -> Run:
+        """A fresh run: load and split the data, build the model and the optimizer (data-parallel if asked)."""
         config = config.resolved()
-        return cls(config, load_task(config.dataset, config.root, config.seed, download, config.val_fraction), device)
+        task = load_task(config.dataset, config.root, config.seed, download, config.val_fraction)
+        return cls(config, task, device, distributed)
 
     @classmethod
-    def resume(cls, path: str | Path, device: str = "cpu", epochs: int | None = None, **flags: Any) -> Run:
+    def resume(cls, path: str | Path, device: str = "cpu", epochs: int | None = None, distributed: bool = False,
+               **flags: Any) -> Run:  # fmt: skip
         """Continue a run from its checkpoint (optionally to a new total of ``epochs``); see checkpoint.resume."""
         from .checkpoint import resume
 
-        return resume(path, device=device, epochs=epochs, **flags)
+        return resume(path, device=device, epochs=epochs, distributed=distributed, **flags)
 
     @property
     def batches_per_epoch(self) -> int:
-        """How many batches one epoch has (the last one may be smaller)."""
-        return -(-len(self.dataset) // self.config.batch_size)
+        """How many steps one epoch has (the last one may be smaller): batch_size · world samples each."""
+        return -(-len(self.dataset) // (self.config.batch_size * self.world))
+
+    @property
+    def is_main(self) -> bool:
+        """True on the process that prints and writes (rank 0; the only one without --distributed)."""
+        return self.parallel is None or self.parallel.rank == 0
 
     def epoch_order(self, epoch: int) -> np.ndarray:
         """The order in which epoch ``epoch`` (0-based) visits the training samples: seeded by (seed, epoch)."""
@@ -181,10 +194,14 @@ class Run:
         """Train on the batches of this epoch still to do; returns the epoch's mean loss and accuracy."""
         from tqdm.auto import tqdm
 
+        if self.parallel is not None:
+            from .trainer_parallel import train_epoch_parallel
+
+            return train_epoch_parallel(self, progress)
         if self.order is None:
             self.order = self.epoch_order(self.epoch)
         b = self.config.batch_size
-        todo = Subset(self.dataset, self.order[self.batch * b :])
+        todo = Subset(self.dataset, self.order[self.sums["seen"] :])  # (= batch · b, or where another world stopped)
         loader = DataLoader(todo, batch_size=b)  # the order is drawn above, so no shuffle here
         self.model.train()
         batches = tqdm(loader, desc=f"epoch {self.epoch + 1}/{self.config.epochs}", leave=False, unit="batch",
@@ -213,12 +230,17 @@ class Run:
         while self.epoch < self.config.epochs:
             train_loss, train_acc = self.train_epoch(progress)
             start = time.perf_counter()
-            val = evaluate(self.model, *self.task.val, device=self.device, stop=self.stop)
+            # every rank evaluates (the weights are equal); no rank stops alone inside it
+            stop = self.stop if self.parallel is None else _never
+            val = evaluate(self.model, *self.task.val, device=self.device, stop=stop)
             seconds = self.sums["seconds"] + time.perf_counter() - start
             self.epoch += 1
             row = {"epoch": self.epoch, "train_loss": train_loss, "train_acc": train_acc,
                    "val_loss": val["loss"], "val_acc": val["accuracy"],
                    "lr": self.optimizer.param_groups[0]["lr"], "seconds": seconds}  # fmt: skip
+            if self.parallel is not None:
+                row["comm_seconds"] = getattr(self, "comm_seconds_epoch", 0.0)  # all-reduces of this epoch
+                row["processes"] = self.world
             if isinstance(self.scheduler, optim.lr_scheduler.ReduceLROnPlateau):
                 self.scheduler.step(val["loss"])
             elif self.scheduler is not None:
@@ -231,12 +253,13 @@ class Run:
                     f"(--lr, now {self.config.lr})"
                 )
             yield row
-            if self.stop():
+            if self.stop() if self.parallel is None else self.parallel.should_stop(self.stop()):
                 raise KeyboardInterrupt
 
     def test_metrics(self) -> dict[str, Any]:
         """Loss, accuracy, macro precision/recall/F1 and the confusion matrix on the test set."""
-        return scores(self.model, *self.task.test, self.task.num_classes, device=self.device, stop=self.stop)
+        stop = self.stop if self.parallel is None else _never
+        return scores(self.model, *self.task.test, self.task.num_classes, device=self.device, stop=stop)
 
     def checkpoint(self) -> dict[str, Any]:
         """Everything needed to resume or evaluate this run, as a state dict of arrays and numbers."""
@@ -247,11 +270,7 @@ class Run:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
             "epoch": self.epoch,
-            "position": {
-                "batch": self.batch,
-                **self.sums,
-                "order": None if self.order is None else self.order.astype(np.int64),
-            },  # fmt: skip
+            "position": self._position(),
             "finished": self.finished,
             "history": self.history,
             "classes": self.task.classes,
@@ -259,6 +278,21 @@ class Run:
             "rng": random.generator().bit_generator.state,
         }
 
+    def _position(self) -> dict[str, Any]:
+        """Where in the epoch the run is: steps done, the sums, the order, and (when it is not plain
+        batch · batch_size) the world size whose steps these were; ``seen`` is the global progress.
+        """
+        position = {"batch": self.batch, **self.sums,
+                    "order": None if self.order is None else self.order.astype(np.int64)}  # fmt: skip
+        if self.world > 1 or self.sums["seen"] != min(self.batch * self.config.batch_size, len(self.dataset)):
+            position["world_size"] = self.world
+        return position
+
     def save(self, path: str | Path) -> None:
-        """Write the checkpoint (atomically: a crash mid-write leaves the previous one intact)."""
-        save(self.checkpoint(), path)
+        """Write the checkpoint (atomically: a crash mid-write leaves the previous one intact).
+
+        Under --distributed only rank 0 writes; the other ranks return at once (the state is the same
+        on every rank: the weights and optimizer state are equal, the progress agreed each step).
+        """
+        if self.is_main:
+            save(self.checkpoint(), path)

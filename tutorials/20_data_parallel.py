@@ -56,7 +56,7 @@ print("MPI available:", HAVE_MPI)
 
 def mpirun(program: str, processes: int = 2) -> dict:
     """Write `program` to out/, run it under mpiexec, return the JSON that its rank 0 printed last."""
-    path = OUT / "mpi_program.py"
+    path = OUT / f"mpi_program_{os.getpid()}.py"  # one per process: two runs of this lesson may share out/
     path.write_text(textwrap.dedent(program))
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     done = subprocess.run([MPIEXEC, "-n", str(processes), sys.executable, str(path)], capture_output=True,

@@ -32,6 +32,48 @@ class Dataset:
         raise TypeError(f"{type(self).__name__} must define __len__(self) returning the number of samples")
 
 
+class IterableDataset(Dataset):
+    """A stream of samples: subclass it and define ``__iter__`` (no indexing), as in PyTorch.
+
+    The DataLoader batches consecutive items. With worker processes every worker iterates its own
+    copy, so split the stream by ``get_worker_info()`` inside ``__iter__`` or each item comes k times.
+    """
+
+    def __iter__(self) -> Any:
+        raise TypeError(f"{type(self).__name__} must define __iter__(self), yielding samples")
+
+    def __getitem__(self, index: int) -> Any:
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate over it, it cannot be indexed")
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets one after another: len = Σ lens, sample i found by bisection."""
+
+    def __init__(self, datasets: Sequence[Any]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise ValueError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __getitem__(self, index: int) -> Any:
+        n = len(self)
+        if index < 0:
+            if -index > n:
+                raise ValueError("absolute value of index should not exceed dataset length")
+            index += n
+        if index >= n:
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {n} samples")
+        k = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
+        start = 0 if k == 0 else self.cumulative_sizes[k - 1]
+        return self.datasets[k][index - start]
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+
 class TensorDataset(Dataset):
     """Samples are rows of arrays that share their first dim: ``ds[i] = (a[i], b[i], ...)``.
 

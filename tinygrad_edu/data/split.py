@@ -44,13 +44,22 @@ def _split_lengths(n: int, lengths: Sequence[float]) -> list[int]:
     return counts
 
 
-def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None) -> list[Subset]:
+def random_split(
+    dataset: Any, lengths: Sequence[float], generator: Any = None, seed: int | None = None
+) -> list[Subset]:
     """Split a dataset into non-overlapping random Subsets of the given lengths (counts or fractions).
 
-    ``seed`` makes the split repeatable; without it the library generator draws it.
+    ``generator`` (a ``tge.Generator``, PyTorch's argument) or ``seed`` makes the split repeatable;
+    without either the library's default generator draws it.
     """
+    from ..random import Generator
+    from ..random import generator as _generator
+
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"random_split: generator must be a tge.Generator, got {type(generator).__name__}")
     counts = _split_lengths(len(dataset), lengths)
-    order = _rng(seed).permutation(len(dataset))
+    rng = _generator(generator) if generator is not None else _rng(seed)
+    order = rng.permutation(len(dataset))
     ends = np.cumsum(counts)
     return [Subset(dataset, order[end - count : end]) for count, end in zip(counts, ends)]
 

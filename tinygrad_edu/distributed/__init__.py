@@ -27,6 +27,7 @@ from .process_group import (
     init_process_group,
     is_available,
     is_initialized,
+    notify_failure,
 )
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "init_process_group",
     "is_available",
     "is_initialized",
+    "notify_failure",
     "recv",
     "reduce_scatter",
     "send",

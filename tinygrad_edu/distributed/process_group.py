@@ -203,7 +203,20 @@ def _on_uncaught_exception(kind: type[BaseException], error: BaseException, tb: 
     print(f"[rank {g.rank}] failed:", file=sys.stderr)
     traceback.print_exception(kind, error, tb)
     sys.stderr.flush()
-    message = f"rank {g.rank} failed: {text}"
+    notify_failure(f"rank {g.rank} failed: {text}")
+    os._exit(1)
+
+
+def notify_failure(message: str) -> None:
+    """Tell every other rank that this one failed: each stops with ``RankFailed(message)`` in its next collective.
+
+    What the exception hook does for an uncaught exception, for programs (the CLI) that catch their errors
+    and print them as one line: send ``message`` on the error communicator, give the others a few seconds
+    to receive it (else MPI_Abort ends them all), and a moment to print before this rank exits.
+    """
+    g = _group
+    if g is None or g.size == 1:
+        return
     requests = [g.errors.isend(message, dest=r, tag=_ERROR_TAG) for r in range(g.size) if r != g.rank]
     deadline = time.monotonic() + _ABORT_GRACE_S
     while requests and time.monotonic() < deadline:
@@ -212,7 +225,6 @@ def _on_uncaught_exception(kind: type[BaseException], error: BaseException, tb: 
     if requests:  # some rank did not come to a collective in time: end them all
         g.comm.Abort(1)
     time.sleep(0.2)  # let the others print before mpiexec sees this rank go
-    os._exit(1)
 
 
 def _raise_if_a_rank_failed(g: _Group) -> None:

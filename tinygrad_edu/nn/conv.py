@@ -110,36 +110,76 @@ class Conv2d(Module):
 
 
 class _Pool2d(Module):
-    """What both pools share: the window (kernel_size), its stride (default: kernel_size) and padding."""
+    """What both pools share: the window (kernel_size), its stride (default: kernel_size), padding, ceil_mode."""
 
-    def __init__(self, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0) -> None:
+    def __init__(
+        self, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0, ceil_mode: bool = False
+    ) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
-        self.padding = padding
+        self.padding, self.ceil_mode = padding, ceil_mode
 
     def extra_repr(self) -> str:
-        """The settings repr shows inside the parentheses."""
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        """The settings repr shows inside the parentheses (the options only when they are not the defaults)."""
+        s = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return s + (", ceil_mode=True" if self.ceil_mode else "")
 
 
 class MaxPool2d(_Pool2d):
     """The largest value of each kernel_size window, per channel; ``stride`` defaults to ``kernel_size``.
 
-    Only the winner of each window receives the gradient.
+    Only the winner of each window receives the gradient. ``dilation`` spreads the window,
+    ``ceil_mode`` keeps a last partial window, ``return_indices`` also returns where each maximum
+    was (h·W + w, what MaxUnpool2d takes), as PyTorch.
     """
 
+    def __init__(
+        self,
+        kernel_size: IntOrPair,
+        stride: IntOrPair | None = None,
+        padding: IntOrPair = 0,
+        dilation: IntOrPair = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode)
+        self.dilation, self.return_indices = dilation, return_indices
+
     def forward(self, input: Tensor) -> Tensor:
-        """x (N, C, H, W) → (N, C, OH, OW)."""
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding)
+        """x (N, C, H, W) → (N, C, OH, OW) (and the indices with return_indices)."""
+        return F.max_pool2d(
+            input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode, self.return_indices
+        )
+
+    def extra_repr(self) -> str:
+        """The settings repr shows inside the parentheses."""
+        s = super().extra_repr()
+        return s + (f", dilation={self.dilation}" if self.dilation not in (1, (1, 1)) else "")
 
 
 class AvgPool2d(_Pool2d):
-    """The mean of each kernel_size window, per channel (padding counts as zeros).
+    """The mean of each kernel_size window, per channel (padding counts as zeros unless count_include_pad=False).
 
-    ``stride`` defaults to ``kernel_size``. Every element of a window receives 1/(KH·KW) of the window's gradient.
+    ``stride`` defaults to ``kernel_size``. Every element of a window receives 1/(KH·KW) of the
+    window's gradient; ``divisor_override`` replaces KH·KW, as PyTorch.
     """
+
+    def __init__(
+        self,
+        kernel_size: IntOrPair,
+        stride: IntOrPair | None = None,
+        padding: IntOrPair = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode)
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
         """x (N, C, H, W) → (N, C, OH, OW)."""
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding)
+        return F.avg_pool2d(
+            input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+            self.divisor_override,
+        )  # fmt: skip

@@ -28,3 +28,35 @@ class Dropout(Module):
     def extra_repr(self) -> str:
         """The settings repr shows inside the parentheses."""
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class _DropoutNd(Dropout):
+    """Channel dropout: whole channels zeroed, one draw per (sample, channel)."""
+
+    functional = staticmethod(F.dropout2d)
+
+    def forward(self, input: Tensor) -> Tensor:
+        """x · mask / (1 − p) with one mask value per channel in training, x in evaluation."""
+        return type(self).functional(input, self.p, self.training)
+
+
+class Dropout1d(_DropoutNd):
+    """Zero whole channels of (N, C, L) with probability p (scaling the kept ones by 1/(1 − p))."""
+
+    functional = staticmethod(F.dropout1d)
+
+
+class Dropout2d(_DropoutNd):
+    """Zero whole feature maps of (N, C, H, W) with probability p (scaling the kept ones by 1/(1 − p)).
+
+    Neighbouring pixels are correlated, so after a convolution this regularises where element-wise
+    Dropout hardly does (Tompson et al., 2015).
+    """
+
+    functional = staticmethod(F.dropout2d)
+
+
+class Dropout3d(_DropoutNd):
+    """Zero whole channels of (N, C, D, H, W) with probability p."""
+
+    functional = staticmethod(F.dropout3d)

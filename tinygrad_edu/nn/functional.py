@@ -17,6 +17,7 @@ import numpy as np
 from ..autograd import no_grad
 from ..device import to_device, xp_of
 from ..dtypes import as_array
+from ..errors import ShapeError
 from ..ops.activation import GELU, LeakyReLU
 from ..ops.elementwise import broadcast_shape
 from ..ops.loss import (
@@ -35,6 +36,7 @@ from .functional_act import (
     celu,
     elu,
     glu,
+    hardshrink,
     hardsigmoid,
     hardswish,
     hardtanh,
@@ -46,7 +48,10 @@ from .functional_act import (
     silu,
     softmin,
     softplus,
+    softshrink,
     softsign,
+    tanhshrink,
+    threshold,
 )
 from .functional_conv import conv1d, conv2d, conv_transpose2d, fold, unfold
 from .functional_loss import (
@@ -64,6 +69,7 @@ from .functional_loss import (
     smooth_l1_loss,
     triplet_margin_loss,
 )
+from .functional_norm import dropout1d, dropout2d, dropout3d, group_norm, instance_norm
 from .functional_pad import interpolate, pad, upsample
 from .functional_pool import (
     adaptive_avg_pool1d,
@@ -135,15 +141,15 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     One op (ops.matmul.Linear): dx = dy W, dW = dyᵀ x, db = Σ dy over the batch.
     """
     if weight.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+        raise ShapeError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
-        raise ValueError(
+        raise ShapeError(
             f"linear: input of shape {input.shape} does not fit weight of shape {weight.shape}: the layer maps "
             f"in_features={weight.shape[1]} to out_features={weight.shape[0]}, so the input's last dim must be "
             f"{weight.shape[1]}"
         )
     if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(
+        raise ShapeError(
             f"linear: bias must have shape ({weight.shape[0]},) to match weight {weight.shape}, got {bias.shape}"
         )
     return Linear.apply(input, weight, bias)
@@ -226,19 +232,19 @@ def batch_norm(
     training=False: use the running estimates, y = γ (x − running_mean) / √(running_var + ε) + β.
     """
     if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected an input of shape (N, C, ...), got {input.shape}")
+        raise ShapeError(f"batch_norm: expected an input of shape (N, C, ...), got {input.shape}")
     c = input.shape[1]
     axes = (0, *range(2, input.ndim))
     per_channel = (c,) + (1,) * (input.ndim - 2)  # γ, β and the statistics broadcast along axis 1
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
         if t is not None and t.shape != (c,):
-            raise ValueError(f"batch_norm: {name} has shape {t.shape}, but the input {input.shape} has {c} channels")
+            raise ShapeError(f"batch_norm: {name} has shape {t.shape}, but the input {input.shape} has {c} channels")
     w = None if weight is None else weight.reshape(per_channel)
     b = None if bias is None else bias.reshape(per_channel)
     if training:
         n = input.numel() // max(c, 1)
         if n <= 1:
-            raise ValueError(
+            raise ShapeError(
                 f"batch_norm: expected more than 1 value per channel when training, got input of shape {input.shape}"
             )
         if running_mean is not None and running_var is not None:
@@ -272,10 +278,10 @@ def layer_norm(
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or input.shape[input.ndim - k :] != shape or input.ndim < k:
-        raise ValueError(f"layer_norm: input of shape {input.shape} does not end with normalized_shape {shape}")
+        raise ShapeError(f"layer_norm: input of shape {input.shape} does not end with normalized_shape {shape}")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.shape != shape:
-            raise ValueError(f"layer_norm: {name} has shape {t.shape}, expected normalized_shape {shape}")
+            raise ShapeError(f"layer_norm: {name} has shape {t.shape}, expected normalized_shape {shape}")
     axes = tuple(range(input.ndim - k, input.ndim))
     return LayerNorm.apply(input, weight, bias, axes, eps)
 
@@ -437,4 +443,15 @@ __all__ += [  # the second wave (PyTorch's everyday surface), defined in functio
     "triplet_margin_loss",
     "unfold",
     "upsample",
+]
+__all__ += [  # the third wave: shrinks, channel dropout, group/instance norm
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
+    "group_norm",
+    "hardshrink",
+    "instance_norm",
+    "softshrink",
+    "tanhshrink",
+    "threshold",
 ]

@@ -96,3 +96,25 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         raise RuntimeError(f"prelu: weight {weight.shape} must have 1 or input.shape[1] elements, input {input.shape}")
     a = weight.reshape(-1, *([1] * (input.ndim - 2))) if input.ndim >= 2 and weight.shape[0] > 1 else weight
     return where(input >= 0, input, input * a)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x − tanh x (a composition: its derivative tanh² x follows from tanh's)."""
+    return input - input.tanh()
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x − λ (x > λ), x + λ (x < −λ), 0 in between."""
+    if lambd < 0:
+        raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}")
+    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0))
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > λ, 0 elsewhere."""
+    return where(input.abs() > lambd, input, 0.0)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, ``value`` elsewhere."""
+    return where(input > threshold, input, float(value))

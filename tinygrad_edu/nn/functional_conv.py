@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ShapeError
 from ..ops.conv import Conv2d as _Conv2d
 from ..ops.conv_extra import ConvTranspose2d as _ConvTranspose2d
 from ..ops.conv_extra import Dilate
@@ -46,7 +47,7 @@ def _batched(input: Tensor, spatial: int, op: str) -> tuple[Tensor, bool]:
     if input.ndim == spatial + 1:
         return input.unsqueeze(0), False
     if input.ndim != spatial + 2:
-        raise ValueError(f"{op}: expected a {spatial + 2}-D input (batched) or {spatial + 1}-D (unbatched), got "
+        raise ShapeError(f"{op}: expected a {spatial + 2}-D input (batched) or {spatial + 1}-D (unbatched), got "
                          f"shape {input.shape}")  # fmt: skip
     return input, True
 
@@ -66,12 +67,12 @@ def conv2d(
     """
     x, batched = _batched(input, 2, "conv2d")
     if weight.ndim != 4:
-        raise ValueError(
+        raise ShapeError(
             f"conv2d: weight must have shape (out_channels, in_channels/groups, KH, KW), got {weight.shape}"
         )
     stride, dilation = _tuple(stride, 2, "stride", "conv2d", 1), _tuple(dilation, 2, "dilation", "conv2d", 1)
     if groups < 1 or x.shape[1] != weight.shape[1] * groups or weight.shape[0] % groups:
-        raise ValueError(
+        raise ShapeError(
             f"conv2d: input {x.shape} with groups={groups} needs weight (out_channels, {x.shape[1]}/{groups}, KH, KW) "
             f"with out_channels divisible by {groups}, got weight {weight.shape}"
         )
@@ -113,7 +114,7 @@ def conv1d(
     """1-D convolution of x (N, C, L) (or (C, L)) with weight (F, C/groups, K): conv2d on images of height 1."""
     x, batched = _batched(input, 1, "conv1d")
     if weight.ndim != 3:
-        raise ValueError(f"conv1d: weight must have shape (out_channels, in_channels/groups, K), got {weight.shape}")
+        raise ShapeError(f"conv1d: weight must have shape (out_channels, in_channels/groups, K), got {weight.shape}")
     (s,), (d,) = _tuple(stride, 1, "stride", "conv1d", 1), _tuple(dilation, 1, "dilation", "conv1d", 1)
     p = padding if isinstance(padding, str) else (0, _tuple(padding, 1, "padding", "conv1d")[0])
     y = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, s), p, (1, d), groups).squeeze(2)

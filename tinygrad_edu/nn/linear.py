@@ -45,6 +45,22 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
+class Unflatten(Module):
+    """Split dim ``dim`` into ``unflattened_size``: Unflatten(1, (C, H, W)) turns (N, C·H·W) back into images."""
+
+    def __init__(self, dim: int | str, unflattened_size: tuple[int, ...] | list[int]) -> None:
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, input: Tensor) -> Tensor:
+        """The input with dim ``dim`` unflattened."""
+        return input.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self) -> str:
+        """The settings repr shows inside the parentheses."""
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
 class Linear(Module):
     """y = x Wᵀ + b, W of shape (out_features, in_features), applied to the last dim of x.
 

@@ -220,6 +220,9 @@ class RNNBase(Module):
         """Every weight and bias from U(−1/√hidden_size, 1/√hidden_size), as PyTorch."""
         _uniform_all(self, self.hidden_size)
 
+    def flatten_parameters(self) -> None:
+        """PyTorch packs the weights into one block for cuDNN; here each weight is its own array: nothing to do."""
+
     def _weights(self, layer: int, suffix: str) -> tuple[Any, ...]:
         get = self._parameters.get
         names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .. import kernels
 from ..autograd import Function
 from ..device import device_of, xp_of
+from ..errors import ShapeError
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -54,7 +55,7 @@ def _check_input(x: Any, op: str) -> None:
     """x must be a floating-point batch of images (N, C, H, W)."""
     if x.ndim != 4:
         hint = "; add a batch dim with x.unsqueeze(0)" if x.ndim == 3 else ""
-        raise ValueError(f"{op}: expected input of shape (N, C, H, W), got {tuple(x.shape)}{hint}")
+        raise ShapeError(f"{op}: expected input of shape (N, C, H, W), got {tuple(x.shape)}{hint}")
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: needs a floating-point input, got {x.dtype}; call x.float() first")
 
@@ -63,7 +64,7 @@ def _check_window(x_shape: tuple[int, ...], kernel: tuple[int, int], padding: tu
     """The window must fit inside the padded input, or there is no output pixel at all."""
     padded = (x_shape[2] + 2 * padding[0], x_shape[3] + 2 * padding[1])
     if kernel[0] > padded[0] or kernel[1] > padded[1]:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: the {kernel[0]}×{kernel[1]} kernel is bigger than the padded input "
             f"{padded[0]}×{padded[1]} (input {tuple(x_shape)}, padding {padding}); "
             "use a smaller kernel, more padding, or a bigger image"
@@ -74,14 +75,14 @@ def _check_conv(x: Any, w: Any, b: Any, padding: tuple[int, int]) -> None:
     """Shapes and dtypes of conv2d's arguments agree, or the error names both sides."""
     _check_input(x, "conv2d")
     if w.ndim != 4:
-        raise ValueError(f"conv2d: weight must have shape (out_channels, in_channels, KH, KW), got {tuple(w.shape)}")
+        raise ShapeError(f"conv2d: weight must have shape (out_channels, in_channels, KH, KW), got {tuple(w.shape)}")
     if x.shape[1] != w.shape[1]:
-        raise ValueError(
+        raise ShapeError(
             f"conv2d: input {tuple(x.shape)} has {x.shape[1]} channels but weight {tuple(w.shape)} expects "
             f"{w.shape[1]} (weight is (out_channels, in_channels, KH, KW))"
         )
     if b is not None and tuple(b.shape) != (w.shape[0],):
-        raise ValueError(
+        raise ShapeError(
             f"conv2d: bias of shape {tuple(b.shape)} does not match weight {tuple(w.shape)}: "
             f"one bias per filter needs shape ({w.shape[0]},)"
         )
@@ -98,7 +99,7 @@ def _check_pool(x: Any, kernel: tuple[int, int], padding: tuple[int, int], op: s
     """A pool's input is a batch of images; its padding is at most half the kernel, as in PyTorch."""
     _check_input(x, op)
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: padding {padding} must be at most half of kernel_size {kernel}, as in PyTorch "
             "(otherwise a window could hold nothing but padding)"
         )

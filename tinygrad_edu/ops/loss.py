@@ -11,6 +11,7 @@ from typing import Any
 
 from ..autograd import Function
 from ..device import to_device, xp_of
+from ..errors import ShapeError
 from ..tensor import Tensor
 from ..tensor_shape import where
 from .activation import sigmoid_array
@@ -34,7 +35,7 @@ def _reduce(losses: Tensor, reduction: str, op: str, total: Any = None) -> Tenso
 def _same_shape(x: Tensor, y: Tensor, op: str) -> None:
     """Input and target of an elementwise loss must match: broadcasting them is almost always a bug."""
     if x.shape != y.shape:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: input shape {x.shape} and target shape {y.shape} differ. Broadcasting them would "
             f"compare every input with every target; reshape one, e.g. target.view({', '.join(map(str, x.shape))})."
         )

@@ -13,20 +13,21 @@ import numpy as np
 from .. import kernels
 from ..autograd import Function
 from ..device import device_of, xp_of
+from ..errors import ShapeError
 from .elementwise import unbroadcast
 
 
 def _check(x: Any, y: Any) -> None:
     """Raise an error that names both shapes (or dtypes) when x @ y is not defined."""
     if x.ndim == 0 or y.ndim == 0:
-        raise ValueError(f"matmul: both arguments need at least 1 dim, got shapes {x.shape} and {y.shape}")
+        raise ShapeError(f"matmul: both arguments need at least 1 dim, got shapes {x.shape} and {y.shape}")
     k_x, k_y = x.shape[-1], y.shape[-2] if y.ndim > 1 else y.shape[0]
     if k_x != k_y:
-        raise ValueError(f"matmul: {x.shape} @ {y.shape}: inner dimensions {k_x} and {k_y} differ")
+        raise ShapeError(f"matmul: {x.shape} @ {y.shape}: inner dimensions {k_x} and {k_y} differ")
     try:
         np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
     except ValueError:
-        raise ValueError(
+        raise ShapeError(
             f"matmul: {x.shape} @ {y.shape}: batch dimensions {x.shape[:-2]} and {y.shape[:-2]} do not broadcast"
         ) from None
     if x.dtype != y.dtype:

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..device import device_of, to_device, xp_of
+from ..errors import ShapeError
 from .elementwise import broadcast_shape, unbroadcast
 
 
@@ -26,7 +27,7 @@ class Reshape(Function):
         try:
             return x.reshape(shape)
         except ValueError:
-            raise ValueError(
+            raise ShapeError(
                 f"reshape: cannot view a tensor of shape {tuple(x.shape)} ({x.size} elements) as {tuple(shape)}"
             ) from None
 

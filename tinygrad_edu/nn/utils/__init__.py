@@ -1,4 +1,5 @@
-"""nn.utils: gradient clipping (clip_grad.py) and pruning (prune.py), as in PyTorch.
+"""nn.utils: gradient clipping (clip_grad.py), pruning (prune.py), parameters as one vector
+(convert_parameters.py), as in PyTorch.
 
 Used as in PyTorch:
 
@@ -9,5 +10,6 @@ Used as in PyTorch:
 
 from . import prune
 from .clip_grad import clip_grad_norm_, clip_grad_value_
+from .convert_parameters import parameters_to_vector, vector_to_parameters
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "prune"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "prune", "vector_to_parameters"]

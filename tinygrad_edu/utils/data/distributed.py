@@ -1,0 +1,5 @@
+"""``torch.utils.data.distributed``'s path: DistributedSampler."""
+
+from ...data.distributed_sampler import DistributedSampler
+
+__all__ = ["DistributedSampler"]
