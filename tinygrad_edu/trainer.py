@@ -139,7 +139,7 @@ class Run:
     def __init__(self, config: Config, task: Task, device: str = "cpu") -> None:
         self.config, self.task, self.device = config, task, device
         random.manual_seed(config.seed)  # the initial weights depend on the seed only
-        self.model = build_model(config.model, task.input_shape, task.num_classes).to(device)
+        self.model = build_model(config.model, task.input_shape, task.num_classes, task.vocab_size).to(device)
         self.optimizer = make_optimizer(config, self.model.parameters())
         self.scheduler = make_scheduler(config, self.optimizer)
         self.dataset = TensorDataset(*task.train)
