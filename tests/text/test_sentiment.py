@@ -16,13 +16,17 @@ def rule(text: str) -> int:
     def clause(words: list[str]) -> int:
         polarity = 1 if words[-1] in POSITIVE else -1
         assert words[-1] in POSITIVE + NEGATIVE
+        if words[-2] == "and":  # two adjectives: they agree
+            assert (words[-3] in POSITIVE) == (polarity > 0)
         return -polarity if "not" in words else polarity
 
     words = text.split()
-    for joiner, decides in (("but", 1), ("although", 0), ("and", 0)):
-        if joiner in words:
-            i = words.index(joiner)
-            return int(clause([words[:i], words[i + 1 :]][decides]) > 0)
+    joiners = [i for i in range(1, len(words) - 1) if words[i + 1] == "the"]
+    if joiners:
+        i = joiners[0]
+        decides = 1 if words[i] == "but" else 0
+        assert words[i] in ("but", "although", "and")
+        return int(clause([words[:i], words[i + 1 :]][decides]) > 0)
     return int(clause(words) > 0)
 
 

@@ -152,7 +152,7 @@ def mask_tokens(
     """BERT's masking: (inputs, labels) for masked-language modelling, both int64 (N, L).
 
     Each token that is not ``<pad>``, ``<cls>``, ``<sep>`` is chosen with probability
-    ``mlm_probability`` (a row with none chosen gets one, so every row teaches something). A
+    ``mlm_probability`` (a batch with none chosen gets one, so the loss is never 0/0). A
     chosen token becomes ``<mask>`` 80 % of the time, a random word 10 %, stays itself 10 %
     (so the model cannot assume an unmasked token is right). ``labels`` hold the original id at
     chosen positions and −100 elsewhere, which ``F.cross_entropy(..., ignore_index=-100)`` skips.
@@ -161,8 +161,8 @@ def mask_tokens(
     ids = np.array(input_ids.numpy() if isinstance(input_ids, Tensor) else input_ids, dtype=np.int64)
     special = np.isin(ids, [tokenizer.vocab.stoi[t] for t in (PAD, CLS, SEP)])
     chosen = (rng.random(ids.shape) < mlm_probability) & ~special
-    for row in np.flatnonzero(~chosen.any(1) & (~special).any(1)):  # none chosen: choose one
-        chosen[row, rng.choice(np.flatnonzero(~special[row]))] = True
+    if not chosen.any() and (~special).any():  # a batch with nothing to predict: choose one token
+        chosen.flat[rng.choice(np.flatnonzero(~special))] = True
     labels = np.where(chosen, ids, -100)
     draw = rng.random(ids.shape)
     masked = chosen & (draw < 0.8)

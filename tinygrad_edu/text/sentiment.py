@@ -3,7 +3,7 @@
 The sentences are made up (no real reviews are involved) and generated deterministically from a
 seed, so every run and every machine sees the same data. Each sentence is one to two clauses:
 
-    clause    = NOUN VERB [INTENSIFIER] ADJECTIVE              "the plot felt really dull"
+    clause    = NOUN VERB [INTENSIFIER] ADJECTIVE [and ADJECTIVE]   "the plot felt really dull and flat"
               | NOUN was|is not [INTENSIFIER] ADJECTIVE       "the plot was not very good"
               | NOUN did not feel|seem [INTENSIFIER] ADJECTIVE
     sentence  = clause                                        label: the clause's polarity
@@ -11,8 +11,10 @@ seed, so every run and every machine sees the same data. Each sentence is one to
               | clause but clause        (opposite)           label: the SECOND clause's
               | clause although clause   (opposite)           label: the FIRST clause's
 
-A clause's polarity is its adjective's (16 positive, 16 negative), flipped by ``not``. So
-"good but boring" is negative and "boring but good" positive; "not bad" is positive.
+A clause's polarity is its adjective's (16 positive, 16 negative; two adjectives in one clause
+always agree), flipped by ``not``. So "good but boring" is negative and "boring but good"
+positive; "not bad" is positive. Every clause starts with "the", so the word before a "the"
+joins two clauses (an "and" before an adjective joins two adjectives).
 
 Why a bag of words cannot reach 100 %: "the plot was good but the cast was dull" (negative)
 and "the cast was dull but the plot was good" (positive) have exactly the same words, so any
@@ -77,7 +79,7 @@ class TextDataset(Dataset):
         return TextDataset([self.texts[i] for i in index], self.labels[index], self.classes, negated, kinds)
 
 
-def _clause(rng: np.random.Generator, polarity: int, p_not: float) -> tuple[str, bool]:
+def _clause(rng: np.random.Generator, polarity: int, p_not: float, p_pair: float) -> tuple[str, bool]:
     """One clause with the given polarity (+1 / −1): pick a noun, a verb, maybe "not", an adjective to match."""
     negated = bool(rng.random() < p_not)
     adjective_polarity = -polarity if negated else polarity
@@ -86,11 +88,20 @@ def _clause(rng: np.random.Generator, polarity: int, p_not: float) -> tuple[str,
     if rng.random() < 0.25:
         words.append(rng.choice(INTENSIFIERS))
     words.append(adjective)
+    if not negated and rng.random() < p_pair:  # "clever and fresh": two adjectives of one polarity
+        others = [a for a in (POSITIVE if adjective_polarity > 0 else NEGATIVE) if a != adjective]
+        words += ["and", rng.choice(others)]
     return " ".join(words), negated
 
 
-def make_sentiment(n: int = 2000, seed: int = 0, p_not: float = 0.4, kinds: tuple[str, ...] = KINDS) -> TextDataset:
-    """``n`` labelled sentences (0 = negative, 1 = positive), the same for the same seed; see the module."""
+def make_sentiment(
+    n: int = 2000, seed: int = 0, p_not: float = 0.4, p_pair: float = 0.3, kinds: tuple[str, ...] = KINDS
+) -> TextDataset:
+    """``n`` labelled sentences (0 = negative, 1 = positive), the same for the same seed; see the module.
+
+    ``p_not``: the chance that a clause is negated; ``p_pair``: that a clause without "not" has
+    two adjectives ("clever and fresh", always of one polarity).
+    """
     rng = np.random.default_rng([seed, 11])
     texts, labels, negated, chosen = [], np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool), []
     for i in range(n):
@@ -98,15 +109,15 @@ def make_sentiment(n: int = 2000, seed: int = 0, p_not: float = 0.4, kinds: tupl
         label = int(rng.integers(2))
         polarity = 1 if label else -1
         if kind == "single":
-            text, neg = _clause(rng, polarity, p_not)
+            text, neg = _clause(rng, polarity, p_not, p_pair)
         elif kind == "and":
-            (a, na), (b, nb) = _clause(rng, polarity, p_not), _clause(rng, polarity, p_not)
+            (a, na), (b, nb) = _clause(rng, polarity, p_not, p_pair), _clause(rng, polarity, p_not, p_pair)
             text, neg = f"{a} and {b}", na or nb
         elif kind == "but":  # the second clause decides
-            (a, na), (b, nb) = _clause(rng, -polarity, p_not), _clause(rng, polarity, p_not)
+            (a, na), (b, nb) = _clause(rng, -polarity, p_not, p_pair), _clause(rng, polarity, p_not, p_pair)
             text, neg = f"{a} but {b}", na or nb
         else:  # "although": the first clause decides
-            (a, na), (b, nb) = _clause(rng, polarity, p_not), _clause(rng, -polarity, p_not)
+            (a, na), (b, nb) = _clause(rng, polarity, p_not, p_pair), _clause(rng, -polarity, p_not, p_pair)
             text, neg = f"{a} although {b}", na or nb
         texts.append(text)
         labels[i], negated[i] = label, neg
@@ -114,9 +125,13 @@ def make_sentiment(n: int = 2000, seed: int = 0, p_not: float = 0.4, kinds: tupl
     return TextDataset(texts, labels, list(CLASSES), negated, chosen)
 
 
-def make_unlabelled(n: int = 10000, seed: int = 1) -> list[str]:
-    """``n`` sentences from the same grammar without their labels: a corpus for masked-language pretraining."""
-    return make_sentiment(n, seed=seed + 1000).texts
+def make_unlabelled(n: int = 10000, seed: int = 1, p_pair: float = 0.7) -> list[str]:
+    """``n`` sentences from the same grammar without their labels: a corpus for masked-language pretraining.
+
+    They have more adjective pairs ("clever and fresh", ``p_pair``) than the labelled set: those
+    pairs are the plainest evidence of which adjectives go together, i.e. share a polarity.
+    """
+    return make_sentiment(n, seed=seed + 1000, p_pair=p_pair).texts
 
 
 def swap_clauses(text: str) -> str:
@@ -126,8 +141,7 @@ def swap_clauses(text: str) -> str:
     model must get one of the two wrong; a one-clause sentence is returned unchanged.
     """
     words = text.split()
-    for joiner in ("but", "although", "and"):
-        if joiner in words:
-            i = words.index(joiner)
-            return " ".join(words[i + 1 :] + [joiner] + words[:i])
+    for i in range(1, len(words) - 1):
+        if words[i + 1] == "the":  # the joiner of two clauses
+            return " ".join(words[i + 1 :] + [words[i]] + words[:i])
     return text
