@@ -280,7 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("checkpoint")
     pr.add_argument("--input", help="a .npy or .csv file of raw samples, or for a text model a .txt file with one "
                     "sentence per line (default: the first test samples)")  # fmt: skip
-    pr.add_argument("--text", action="append", metavar="SENTENCE", help="a sentence to classify (text models; repeatable)")
+    pr.add_argument(
+        "--text", action="append", metavar="SENTENCE", help="a sentence to classify (text models; repeatable)"
+    )
     pr.add_argument("--samples", type=_positive(int), default=10, help="how many test samples without --input")
     pr.set_defaults(func=cmd_predict)
 

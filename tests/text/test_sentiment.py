@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import tinygrad_edu as tge
 from tinygrad_edu.text import CountVectorizer, make_sentiment, make_unlabelled, swap_clauses
 from tinygrad_edu.text.sentiment import NEGATIVE, POSITIVE

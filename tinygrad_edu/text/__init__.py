@@ -1,7 +1,8 @@
 """Text: tokenizers (words, byte-pair encoding), bag-of-words and TF-IDF vectors, text data, a tiny BERT.
 
-    from tinygrad_edu import text
-    data = text.make_sentiment(1000)                       # synthetic sentences with negation and contrast
+For example::
+
+    data = text.make_sentiment(1000)  # synthetic sentences with negation and contrast
     tok = text.WordTokenizer.from_texts(data.texts)
     batch = tok(data.texts[:4], padding=True, truncation=True, max_length=16)
     x = text.CountVectorizer(max_features=1000).fit_transform(data.texts)

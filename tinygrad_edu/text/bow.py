@@ -2,7 +2,7 @@
 
     model = BagOfWordsMLP(vocab_size=1000, hidden=500, num_classes=2)
     logits = model(counts)        # counts (N, V) floats, e.g. CountVectorizer(max_features=1000).transform(texts)
-    logits = model(input_ids)     # or token ids (N, L) from a tokenizer: counted here, <pad>/<cls>/<sep>/<mask> left out
+    logits = model(input_ids)     # or token ids (N, L): counted here, <pad>/<cls>/<sep>/<mask> left out
 
 Counting forgets the order, so "good but boring" and "boring but good" give the model the same
 input: whatever it learns, it answers both the same way.

@@ -36,8 +36,7 @@ def read_text(path: str | Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise CorruptFileError(
-            f"{path}: not valid UTF-8 at byte offset {e.start} (byte 0x{data[e.start]:02x}); "
-            "re-save the file as UTF-8"
+            f"{path}: not valid UTF-8 at byte offset {e.start} (byte 0x{data[e.start]:02x}); re-save the file as UTF-8"
         ) from None
 
 

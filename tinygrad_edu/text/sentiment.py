@@ -125,17 +125,19 @@ def make_sentiment(
     return TextDataset(texts, labels, list(CLASSES), negated, chosen)
 
 
-def make_unlabelled(n: int = 10000, seed: int = 1, p_pair: float = 0.7) -> list[str]:
+def make_unlabelled(n: int = 10000, seed: int = 1, p_not: float = 0.2, p_pair: float = 1.0) -> list[str]:
     """``n`` sentences from the same grammar without their labels: a corpus for masked-language pretraining.
 
-    They have more adjective pairs ("clever and fresh", ``p_pair``) than the labelled set: those
-    pairs are the plainest evidence of which adjectives go together, i.e. share a polarity.
+    Every clause without "not" has two adjectives ("clever and fresh", ``p_pair``), and fewer
+    clauses are negated (``p_not``) than in the labelled set: such pairs are the plainest
+    evidence of which adjectives go together, i.e. share a polarity, which a masked language
+    model picks up from them without ever seeing a label.
     """
-    return make_sentiment(n, seed=seed + 1000, p_pair=p_pair).texts
+    return make_sentiment(n, seed=seed + 1000, p_not=p_not, p_pair=p_pair).texts
 
 
 def swap_clauses(text: str) -> str:
-    """"A but B" → "B but A" (and likewise for "although", "and"): the same bag of words, in another order.
+    """Swap the two clauses, "A but B" → "B but A" (also for "although", "and"): the same bag of words.
 
     For "but" and "although" the swapped sentence has the opposite label, so a bag-of-words
     model must get one of the two wrong; a one-clause sentence is returned unchanged.

@@ -61,7 +61,7 @@ class Vocab:
         max_size: int | None = None,
         specials: Sequence[str] = SPECIAL_TOKENS,
     ) -> Vocab:
-        """Count the tokens of every list and keep those seen ``min_freq`` times or more (the ``max_size`` commonest)."""
+        """Count the tokens of every list; keep those seen ``min_freq`` times or more (the ``max_size`` commonest)."""
         if min_freq < 1:
             raise ValueError(f"Vocab.build: min_freq must be >= 1, got {min_freq}")
         counts = Counter(t for tokens in token_lists for t in tokens)
@@ -226,7 +226,9 @@ class Tokenizer(ABC):
             segments += [1] * (len(second) + 1)
         return ids, segments
 
-    def batch_decode(self, ids: Tensor | np.ndarray | Sequence[Sequence[int]], skip_special_tokens: bool = True) -> list[str]:
+    def batch_decode(
+        self, ids: Tensor | np.ndarray | Sequence[Sequence[int]], skip_special_tokens: bool = True
+    ) -> list[str]:
         """Decode every row of a batch of ids."""
         rows = ids.tolist() if isinstance(ids, Tensor | np.ndarray) else ids
         return [self.decode(row, skip_special_tokens) for row in rows]
@@ -251,7 +253,7 @@ class WordTokenizer(Tokenizer):
         return cls(vocab, lowercase)
 
     def tokenize(self, text: str) -> list[str]:
-        """"The plot wasn't bad." → ["the", "plot", "wasn't", "bad", "."]."""
+        """Lower-case and split: "The plot wasn't bad." → ["the", "plot", "wasn't", "bad", "."]."""
         return word_tokenize(text, self.lowercase)
 
     def convert_tokens_to_string(self, tokens: Sequence[str]) -> str:
