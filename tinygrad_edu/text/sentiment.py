@@ -25,9 +25,9 @@ pairs; the tests assert they exist and that a bag-of-words model trained on plen
 stays below 100 % while the grammar itself is fully determined by the word order.
 
 The same generator without its labels is the unlabelled corpus a masked language model
-pretrains on (``make_unlabelled``): predicting a hidden adjective in "the plot was good but the
-cast was <mask>" requires knowing which adjectives are positive and what ``not`` and ``but`` do,
-which is what the classifier later needs.
+pretrains on (``make_unlabelled``): like real reviews, some of its sentences end with a verdict
+("… . i loved it"), and predicting a hidden verdict or adjective requires knowing which
+adjectives are positive and what ``not`` and ``but`` do, which is what the classifier later needs.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ NEGATED_VERBS = ("was not", "is not", "did not feel", "did not seem")
 INTENSIFIERS = ("very", "really", "quite", "truly", "so")
 KINDS = ("single", "and", "but", "although")
 CLASSES = ["negative", "positive"]
+VERDICTS = (("hated", "disliked"), ("loved", "liked"))  # how an unlabelled review may end: "… . i loved it"
 
 
 @dataclass
@@ -125,15 +126,24 @@ def make_sentiment(
     return TextDataset(texts, labels, list(CLASSES), negated, chosen)
 
 
-def make_unlabelled(n: int = 10000, seed: int = 1, p_not: float = 0.2, p_pair: float = 1.0) -> list[str]:
+def make_unlabelled(n: int = 10000, seed: int = 1, p_verdict: float = 1.0, p_pair: float = 0.6) -> list[str]:
     """``n`` sentences from the same grammar without their labels: a corpus for masked-language pretraining.
 
-    Every clause without "not" has two adjectives ("clever and fresh", ``p_pair``), and fewer
-    clauses are negated (``p_not``) than in the labelled set: such pairs are the plainest
-    evidence of which adjectives go together, i.e. share a polarity, which a masked language
-    model picks up from them without ever seeing a label.
+    Like many real reviews, they end with the writer's verdict (each with probability
+    ``p_verdict``): "… . i loved it", "… . i hated it" (or liked / disliked). Nobody labelled them; the verdict is just more text,
+    but to fill in "i <mask> it" a masked language model has to work out the sentence's sentiment,
+    negation and contrast included, which is how sentiment gets into a model pretrained on
+    unlabelled text. Clauses also have more adjective pairs ("clever and fresh", ``p_pair``),
+    the plainest evidence of which adjectives share a polarity.
     """
-    return make_sentiment(n, seed=seed + 1000, p_not=p_not, p_pair=p_pair).texts
+    ds = make_sentiment(n, seed=seed + 1000, p_pair=p_pair)
+    rng = np.random.default_rng([seed, 12])
+    texts = []
+    for text, label in zip(ds.texts, ds.labels):
+        if rng.random() < p_verdict:
+            text += " . i " + rng.choice(VERDICTS[int(label)]) + " it"
+        texts.append(text)
+    return texts
 
 
 def swap_clauses(text: str) -> str:
