@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 import tinygrad_edu as tge
 import tinygrad_edu.nn.functional as F
 from tinygrad_edu import text
-from tinygrad_edu.course import FAST, show, sized
+from tinygrad_edu.course import show, sized
 from tinygrad_edu.data import DataLoader, TensorDataset
 
 tge.manual_seed(0)
@@ -123,8 +123,9 @@ for epoch in range(sized(full=15, fast=6)):
         loss.backward()
         opt.step()
         total += loss.item() * len(yb)
-    history.append((total / len(train), evaluate(model, x_train, train.labels)[0], evaluate(model, x_test, test.labels)[0]))
-    print(f"epoch {epoch + 1:2d}  loss {history[-1][0]:.4f}  train acc {history[-1][1]:.3f}  test acc {history[-1][2]:.3f}")
+    row = (total / len(train), evaluate(model, x_train, train.labels)[0], evaluate(model, x_test, test.labels)[0])
+    history.append(row)
+    print(f"epoch {epoch + 1:2d}  loss {row[0]:.4f}  train acc {row[1]:.3f}  test acc {row[2]:.3f}")
 test_acc, predicted = evaluate(model, x_test, test.labels)
 assert history[-1][0] < history[0][0] and test_acc > sized(full=0.65, fast=0.58)
 
@@ -192,7 +193,8 @@ train_classifier(m2, vec2.transform(train.texts), train.labels, epochs=sized(ful
 p2 = predict(m2, vec2.transform(test.texts))
 neg2 = float((p2[groups["single + not"]] == test.labels[groups["single + not"]]).mean())
 but2 = float((p2[groups["but"]] == test.labels[groups["but"]]).mean())
-print(f"bigrams: single + not {neg2:.3f} (was {by_group['single + not']:.3f}), but {but2:.3f} (was {by_group['but']:.3f})")
+print(f"bigrams: single + not {neg2:.3f} (was {by_group['single + not']:.3f}), ", end="")
+print(f"but {but2:.3f} (was {by_group['but']:.3f})")
 print("'not_bad' is one feature now, so local negation is easy; 'but' needs to know which clause comes second,")
 print("which bigrams see only at the joint ('dull but' / 'but the'), not which adjective sits on which side.")
 assert neg2 > by_group["single + not"]
@@ -212,5 +214,5 @@ train_classifier(m4, x_train, train.labels, epochs=sized(full=15, fast=6), lr=1e
 p4 = predict(m4, x_test)
 neg4 = float((p4[groups["single + not"]] == test.labels[groups["single + not"]]).mean())
 print(f"logistic regression on 'single + not': {neg4:.3f}. Its score is a sum of one weight per word, so 'not' adds")
-print("the same amount to 'not good' and to 'not bad': it cannot flip the sign of the adjective (XOR needs a hidden layer).")
+print("the same amount to 'not good' and to 'not bad': it cannot flip the adjective's sign (XOR needs a hidden layer).")
 assert neg4 < 0.8

@@ -169,8 +169,8 @@ show(fig, "22_tokenizers.png")
 # 1. Train BPE with `lowercase=False` on the corpus. How does the vocabulary change, and what happens to
 #    "The" versus "the"?
 # 2. Encode a pair of sentences `tok(a, text_pair=b)`. What do `token_type_ids` hold, and where does BERT use them?
-# 3. With a vocabulary from only 40 sentences, `min_freq=1` versus `min_freq=4`: how many test words become `<unk>`? Why is a larger `min_freq` sometimes
-#    better for a classifier?
+# 3. With a vocabulary from only 40 sentences, `min_freq=1` versus `min_freq=4`: how many test words become
+#    `<unk>`? Why is a larger `min_freq` sometimes better for a classifier?
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
 cased = text.BPETokenizer.train(corpus, vocab_size=200, lowercase=False)

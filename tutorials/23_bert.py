@@ -30,13 +30,12 @@ from matplotlib.figure import Figure
 import tinygrad_edu as tge
 import tinygrad_edu.nn.functional as F
 from tinygrad_edu import text
-from tinygrad_edu.course import FAST, out_dir, quote, show, sized
-from tinygrad_edu.text.sentiment import NEGATIVE, POSITIVE
+from tinygrad_edu.course import out_dir, quote, show, sized
 from tinygrad_edu.text.training import accuracy, encode, train_classifier
 
 tge.manual_seed(0)
 L = 32  # tokens per sentence, <cls> and <sep> included
-unlabelled = text.make_unlabelled(sized(full=20000, fast=2500), seed=1)  # no labels: text to pretrain on
+unlabelled = text.make_unlabelled(sized(full=20000, fast=1500), seed=1)  # no labels: text to pretrain on
 labelled = text.make_sentiment(300, seed=0)  # a few hundred labelled sentences
 test = text.make_sentiment(2000, seed=7)  # held out
 negated = test.subset(test.negated)  # the sentences with "not": where word order matters most
@@ -58,10 +57,11 @@ print(unlabelled[:3])
 # The **masked-LM head** scores every vocabulary word at every position through the *same* token embedding
 # (weight tying): $\text{logits}_t = \mathrm{LN}(\mathrm{gelu}(W h_t + c))\,E_{\text{tok}}^{\top} + b$. The
 # **classifier** reads the vector at position 0, the `<cls>` token: $\text{logits} = W_c h_0 + b_c$.
-# `nn.TransformerEncoderLayer` takes $(L, N, d)$ by default, as in PyTorch; BERT code uses `batch_first=True`, $(N, L, d)$.
+# `nn.TransformerEncoderLayer` takes $(L, N, d)$ by default, as in PyTorch; BERT code uses `batch_first=True`,
+# $(N, L, d)$.
 
 # %%
-config = text.BertConfig(vocab_size=len(tok), max_length=L, d_model=64, num_layers=2, num_heads=4, dim_feedforward=128)
+config = text.BertConfig(len(tok), max_length=L, d_model=64, num_layers=2, num_heads=4, dim_feedforward=128)
 mlm = text.BertForMaskedLM(config)
 quote(text.BertForMaskedLM.forward)
 n_params = sum(p.numel() for p in mlm.parameters())
@@ -106,7 +106,7 @@ assert abs(share - 0.15) < 0.02 and abs(as_mask - 0.8) < 0.05 and not (chosen & 
 opt = tge.optim.AdamW(mlm.parameters(), lr=1e-3, weight_decay=0.01)
 rng = np.random.default_rng(0)
 losses, start = [], time.perf_counter()
-for epoch in range(sized(full=1, fast=1)):
+for _epoch in range(sized(full=1, fast=1)):
     for batch in np.split(rng.permutation(len(x_unl)), np.arange(64, len(x_unl), 64)):
         inputs, labels = text.mask_tokens(x_unl[batch], tok, rng=rng)
         logits = mlm(inputs)
@@ -117,7 +117,7 @@ for epoch in range(sized(full=1, fast=1)):
         losses.append(loss.item())
 print(f"{len(losses)} steps in {time.perf_counter() - start:.0f} s; loss {np.mean(losses[:10]):.2f} → "
       f"{np.mean(losses[-20:]):.2f} (ln V = {np.log(len(tok)):.2f})")  # fmt: skip
-assert np.mean(losses[-10:]) < np.mean(losses[:10]) - sized(full=1.0, fast=0.2)
+assert np.mean(losses[-10:]) < np.mean(losses[:10]) - sized(full=1.0, fast=0.1)
 tge.save(mlm.state_dict(), out_dir() / "23_mlm.npz")  # written by this run, read back below
 
 # %% [markdown]
@@ -151,7 +151,7 @@ assert (good + bad).mean() > sized(full=0.5, fast=0.0)  # it has learned at leas
 
 # %%
 x_lab, x_neg = encode(tok, labelled.texts, L), encode(tok, negated.texts, L)
-results, epoch_seconds = {}, {}
+results, epoch_seconds, models = {}, {}, {}
 for name in ("pretrained", "from scratch"):
     tge.manual_seed(1)
     clf = text.BertClassifier(config, num_classes=2)
@@ -159,12 +159,12 @@ for name in ("pretrained", "from scratch"):
         saved = tge.load(out_dir() / "23_mlm.npz")
         clf.bert.load_state_dict({k[len("bert."):]: v for k, v in saved.items() if k.startswith("bert.")})
     start = time.perf_counter()
-    epochs = sized(full=20, fast=3)
+    epochs = sized(full=20, fast=2)
     train_classifier(clf, x_lab, labelled.labels, epochs=epochs, lr=5e-4)
     epoch_seconds[name] = (time.perf_counter() - start) / epochs
     results[name] = accuracy(clf, x_neg, negated.labels)
-    if name == "pretrained":
-        finetuned = clf
+    models[name] = clf
+finetuned, scratch = models["pretrained"], models["from scratch"]
 vec = text.CountVectorizer(max_features=1000).fit(labelled.texts)
 tge.manual_seed(2)
 bow = text.BagOfWordsMLP(len(vec.vocabulary_), 500, 2)
@@ -177,8 +177,8 @@ assert epoch_seconds["pretrained"] < 30 and all(0 <= a <= 1 for a in results.val
 
 # %% [markdown]
 # Read the three numbers together with the zero-shot probe above. Pretraining can only transfer what it has found:
-# while the probe is near chance, the pretrained encoder starts fine-tuning with little more than the grammar, and
-# with 300 labels all three models stay near chance on the negated sentences. The probe is the cheap check to run
+# while the probe is near chance, the pretrained encoder starts fine-tuning with little more than the grammar, so it
+# cannot be expected to beat the model from scratch by much. The probe is the cheap check to run
 # *before* trusting a pretrained model — here it says how far this budget of pretraining steps got. (Exercise 4 asks
 # for a longer run.)
 
@@ -228,8 +228,7 @@ probe_clf = text.BertClassifier(config, num_classes=2)
 probe_clf.bert.load_state_dict(mlm.bert.state_dict())
 for p in probe_clf.bert.parameters():
     p.requires_grad_(False)
-opt_probe = tge.optim.Adam([p for p in probe_clf.parameters() if p.requires_grad], lr=1e-2)
-train_classifier(probe_clf, x_lab, labelled.labels, epochs=sized(full=20, fast=3), lr=1e-2)
+train_classifier(probe_clf, x_lab, labelled.labels, epochs=sized(full=20, fast=2), lr=1e-2)
 frozen = accuracy(probe_clf, x_neg, negated.labels)
 print(f"linear probe on frozen features: {frozen:.3f} vs fine-tuned {results['pretrained']:.3f}")
 assert all(p.grad is None for p in probe_clf.bert.parameters())
@@ -241,9 +240,6 @@ assert abs(np.mean(losses[:3]) - np.log(len(tok))) < 0.6
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
 x_test = encode(tok, test.texts, L)
-tge.manual_seed(1)
-scratch = text.BertClassifier(config, num_classes=2)
-train_classifier(scratch, x_lab, labelled.labels, epochs=sized(full=20, fast=3), lr=5e-4)
 whole = {"pretrained": accuracy(finetuned, x_test, test.labels), "from scratch": accuracy(scratch, x_test, test.labels)}
 print({k: round(v, 3) for k, v in whole.items()}, "on all", len(test), "test sentences")
 assert 0 <= whole["pretrained"] <= 1

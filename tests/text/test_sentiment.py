@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tinygrad_edu as tge
-from tinygrad_edu.text import CountVectorizer, make_sentiment, make_unlabelled, swap_clauses
+from tinygrad_edu.text import BagOfWordsMLP, CountVectorizer, make_sentiment, make_unlabelled, swap_clauses
 from tinygrad_edu.text.sentiment import NEGATIVE, POSITIVE
 from tinygrad_edu.text.training import accuracy, train_classifier
 
@@ -62,7 +62,7 @@ def test_a_bag_of_words_mlp_stays_below_100_percent_even_on_its_training_data():
     vec = CountVectorizer().fit(ds.texts)
     x = vec.transform(ds.texts)
     tge.manual_seed(0)
-    model = tge.text.BagOfWordsMLP(x.shape[1], 64, 2)
+    model = BagOfWordsMLP(x.shape[1], 64, 2)
     train_classifier(model, x, ds.labels, epochs=15, batch_size=64, pad_id=None)
     ceiling = accuracy(model, x, ds.labels)
     assert 0.75 < ceiling < 0.97  # learns a lot, not everything

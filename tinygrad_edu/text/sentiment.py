@@ -130,11 +130,13 @@ def make_unlabelled(n: int = 10000, seed: int = 1, p_verdict: float = 1.0, p_pai
     """``n`` sentences from the same grammar without their labels: a corpus for masked-language pretraining.
 
     Like many real reviews, they end with the writer's verdict (each with probability
-    ``p_verdict``): "… . i loved it", "… . i hated it" (or liked / disliked). Nobody labelled them; the verdict is just more text,
-    but to fill in "i <mask> it" a masked language model has to work out the sentence's sentiment,
-    negation and contrast included, which is how sentiment gets into a model pretrained on
-    unlabelled text. Clauses also have more adjective pairs ("clever and fresh", ``p_pair``),
-    the plainest evidence of which adjectives share a polarity.
+    ``p_verdict``): "… . i loved it", "… . i hated it" (or liked / disliked). Nobody labelled
+    them; the verdict is just more text, but to fill in "i <mask> it" a masked language model
+    has to work out the sentence's sentiment, negation and contrast included, which is how
+    sentiment can get into a model pretrained on unlabelled text. Clauses also have more
+    adjective pairs ("clever and fresh", ``p_pair``), the plainest evidence of which adjectives
+    share a polarity. (Measured: the tiny BERT of lesson 23 does not pick the verdicts up within
+    a few thousand pretraining steps; its zero-shot verdict probe stays at chance.)
     """
     ds = make_sentiment(n, seed=seed + 1000, p_pair=p_pair)
     rng = np.random.default_rng([seed, 12])
