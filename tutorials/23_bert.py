@@ -18,8 +18,8 @@
 # bag of words of lesson 21, with a zero-shot probe that tells whether pretraining has found the sentiment yet; and
 # read an attention heat-map of a negated sentence.
 #
-# **Run time:** about 90 s (`TGE_FAST=1`: about 15 s; fast mode pretrains far too briefly for the transfer
-# effect, so its numbers are only checked loosely — run the lesson without `TGE_FAST` to see it).
+# **Run time:** about 90 s (`TGE_FAST=1`: about 15 s; fast mode pretrains for only a few dozen steps, so its numbers
+# are only checked loosely).
 
 # %%
 import time
