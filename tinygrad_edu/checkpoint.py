@@ -386,7 +386,7 @@ def load_model(path: str | Path, device: str = "cpu") -> tuple[Any, Task, dict[s
 
     def restore() -> Any:
         _check_task(c, ckpt, task)
-        model = build_model(config.model, task.input_shape, task.num_classes)
+        model = build_model(config.model, task.input_shape, task.num_classes, task.vocab_size)
         _check_weights(c, ckpt["model"], model)
         return model.to(device).eval()
 

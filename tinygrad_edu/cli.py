@@ -4,6 +4,8 @@
     tinygrad-edu train --model lenet --kernels numba    # a CNN, convolutions in Numba
     tinygrad-edu evaluate runs/digits-mlp/checkpoint.npz
     tinygrad-edu predict runs/digits-mlp/checkpoint.npz --samples 5
+    tinygrad-edu train --dataset sentiment --model bert  # a tiny BERT on synthetic sentences (or --model bow)
+    tinygrad-edu predict runs/sentiment-bert/checkpoint.npz --text "good but boring"
     tinygrad-edu bench --quick
 
 Mistakes in the arguments, missing data files and damaged or foreign files end with one line
@@ -97,7 +99,7 @@ def _write_outputs(run: Run, out: Path, test: dict[str, Any] | None) -> None:
 
 
 def _print_confusion(matrix: np.ndarray, classes: list[str]) -> None:
-    width = max(4, *(len(c) for c in classes), len(str(matrix.max())) + 1)
+    width = max(4, *(len(c) + 1 for c in classes), len(str(matrix.max())) + 1)
     print("confusion matrix (rows: true class, columns: predicted)")
     print(" " * width + "".join(f"{c:>{width}}" for c in classes))
     for name, row in zip(classes, matrix):
@@ -266,13 +268,29 @@ def _read_inputs(path: Path) -> np.ndarray:
         raise CLIError(f"cannot read --input {path}: {type(e).__name__}: {e}") from e
 
 
+def _read_lines(path: Path) -> list[str]:
+    """Sentences to classify, one per line of a UTF-8 text file (blank lines skipped)."""
+    from .text import read_text
+
+    if path.suffix not in (".txt", ""):
+        raise CLIError(f"--input for a text model must be a .txt file with one sentence per line, got {path.name}")
+    lines = [line.strip() for line in read_text(path).splitlines() if line.strip()]
+    return lines
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     """Print the predicted class (and its probability) for new samples or for test samples."""
     from .autograd import no_grad
     from .tensor import Tensor
 
     model, task, _ = load_model(args.checkpoint)
-    if args.input:
+    texts = None
+    if task.tokenizer is not None and (args.text or args.input):  # a text model: sentences in, ids to the model
+        texts = list(args.text or []) + (_read_lines(Path(args.input)) if args.input else [])
+        x, truth = task.preprocess(texts), None
+    elif args.text:
+        raise CLIError(f"--text is for models trained on sentences; {task.dataset} samples are numbers (use --input)")
+    elif args.input:
         x = _read_inputs(Path(args.input))
         if x.shape[1:] != task.input_shape and x.reshape(len(x), -1).shape[1] == int(np.prod(task.input_shape)):
             x = x.reshape(len(x), *task.input_shape)  # flat rows of image pixels
@@ -287,7 +305,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     for i, p in enumerate(probabilities):
         k = int(p.argmax())
         known = "" if truth is None else f"  (true: {task.classes[truth[i]]})"
-        print(f"sample {i}: class {task.classes[k]}  p = {p[k]:.3f}{known}")
+        said = "" if texts is None else f"  {texts[i]!r}"
+        print(f"sample {i}: class {task.classes[k]}  p = {p[k]:.3f}{known}{said}")
     return 0
 
 
@@ -335,7 +354,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("predict", help="predict classes with a trained checkpoint")
     pr.add_argument("checkpoint")
-    pr.add_argument("--input", help="a .npy or .csv file of raw samples (default: the first test samples)")
+    pr.add_argument("--input", help="a .npy or .csv file of raw samples, or for a text model a .txt file with one "
+                    "sentence per line (default: the first test samples)")  # fmt: skip
+    pr.add_argument(
+        "--text", action="append", metavar="SENTENCE", help="a sentence to classify (text models; repeatable)"
+    )
     pr.add_argument("--samples", type=_positive(int), default=10, help="how many test samples without --input")
     pr.set_defaults(func=cmd_predict)
 

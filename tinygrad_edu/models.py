@@ -6,9 +6,12 @@ Each is a small nn.Module written the way a PyTorch tutorial writes it, so it do
     LeNet(3, 10, image_size=32)    LeNet-5: two 5×5 convs with pools, three Linear  (CIFAR-10, MNIST)
     SmallCNN(1, 10, image_size=8)  two 3×3 convs with pools, one Linear             (the 8×8 digits)
     LogisticRegression(64, 10)     one Linear layer; softmax lives in the loss
+    BagOfWordsMLP(V, 500, 2)       word counts → Linear → ReLU → Linear             (text: text/bow.py)
+    BertClassifier(BertConfig(V))  a tiny BERT with a head on <cls>                 (text: text/bert.py)
 
-``build_model("mlp" | "lenet" | "logreg", input_shape, num_classes)`` picks one by its CLI name
-for inputs of one sample's shape (``(features,)`` or ``(C, H, W)``).
+``build_model("mlp" | "lenet" | "logreg" | "bow" | "bert", input_shape, num_classes)`` picks one by
+its CLI name for inputs of one sample's shape (``(features,)``, ``(C, H, W)``, or ``(tokens,)`` for
+text, whose models also need the ``vocab_size``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from .nn import functional as F
 from .tensor import Tensor
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU, "leaky_relu": nn.LeakyReLU}
-MODEL_NAMES = ("mlp", "lenet", "logreg")
+MODEL_NAMES = ("mlp", "lenet", "logreg", "bow", "bert")
+TEXT_MODELS = ("bow", "bert")  # models that read token ids
 
 
 def _pair(size: int | Sequence[int]) -> tuple[int, int]:
@@ -153,15 +157,29 @@ class LogisticRegression(nn.Module):
         return self.linear(x.flatten(1))
 
 
-def build_model(name: str, input_shape: Sequence[int], num_classes: int) -> nn.Module:
+def build_model(name: str, input_shape: Sequence[int], num_classes: int, vocab_size: int | None = None) -> nn.Module:
     """The model called ``name`` (the CLI's ``--model``) for samples of ``input_shape``, batch dim excluded.
 
     - "mlp": MLP on the flattened input, one hidden layer of 128;
     - "lenet": a CNN for images (C, H, W): LeNet-5, or SmallCNN for images too small for LeNet
       (under 12×12, such as the 8×8 digits);
-    - "logreg": LogisticRegression on the flattened input.
+    - "logreg": LogisticRegression on the flattened input;
+    - "bow": BagOfWordsMLP, vocab_size → 500 ReLU → classes, on token ids (text data sets);
+    - "bert": BertClassifier, d_model 64, 2 layers, 4 heads, on token ids (text data sets).
     """
     shape = tuple(int(s) for s in input_shape)
+    if (name in TEXT_MODELS) != (vocab_size is not None):
+        if vocab_size is None:
+            raise ValueError(f"model {name!r} reads sentences: use it with a text data set (--dataset sentiment)")
+        raise ValueError(f"model {name!r} needs numbers, not sentences: for text use --model bow or --model bert")
+    if name == "bow":
+        from .text import BagOfWordsMLP
+
+        return BagOfWordsMLP(vocab_size, 500, num_classes)
+    if name == "bert":
+        from .text import BertClassifier, BertConfig
+
+        return BertClassifier(BertConfig(vocab_size, max_length=shape[0]), num_classes)
     features = math.prod(shape)
     if name == "mlp":
         return MLP(features, (128,), num_classes)

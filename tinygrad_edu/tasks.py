@@ -18,13 +18,15 @@ import numpy as np
 from . import datasets
 from .data import train_test_split
 
-DATASETS = ("digits", "breast_cancer", "spiral", "moons", "mnist", "fashion_mnist", "cifar10")
+DATASETS = ("digits", "breast_cancer", "spiral", "moons", "mnist", "fashion_mnist", "cifar10", "sentiment")
+TEXT_DATASETS = ("sentiment",)  # samples are sentences: tokenized to ids, no mean/std
+TEXT_MAX_LENGTH = 32  # tokens per sentence, <cls> and <sep> included
 
 # Sensible defaults per data set: the command works well with no flags.
 DEFAULT_EPOCHS = {"digits": 30, "breast_cancer": 50, "spiral": 200, "moons": 100, "mnist": 5,
-                  "fashion_mnist": 5, "cifar10": 10}  # fmt: skip
+                  "fashion_mnist": 5, "cifar10": 10, "sentiment": 10}  # fmt: skip
 DEFAULT_BATCH_SIZE = {"digits": 32, "breast_cancer": 32, "spiral": 32, "moons": 32, "mnist": 64,
-                      "fashion_mnist": 64, "cifar10": 64}  # fmt: skip
+                      "fashion_mnist": 64, "cifar10": 64, "sentiment": 32}  # fmt: skip
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Task:
     classes: list[str]
     mean: np.ndarray = field(repr=False)  # x' = (x − mean) / std, fitted on the training part
     std: np.ndarray = field(repr=False)
+    tokenizer: Any = field(default=None, repr=False)  # text data sets: the WordTokenizer of the training part
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -49,8 +52,21 @@ class Task:
         """How many classes the model must tell apart."""
         return len(self.classes)
 
-    def preprocess(self, x: np.ndarray) -> np.ndarray:
-        """Apply the training set's normalisation to new raw samples (what ``predict`` needs)."""
+    @property
+    def vocab_size(self) -> int | None:
+        """The tokenizer's vocabulary size for a text data set, None otherwise."""
+        return None if self.tokenizer is None else len(self.tokenizer)
+
+    def preprocess(self, x: Any) -> np.ndarray:
+        """Apply the training set's normalisation to new raw samples (what ``predict`` needs).
+
+        For a text data set, ``x`` are sentences and become token ids (N, TEXT_MAX_LENGTH).
+        """
+        if self.tokenizer is not None:
+            texts = [str(t) for t in x]
+            return self.tokenizer(texts, padding="max_length", truncation=True, max_length=TEXT_MAX_LENGTH)[
+                "input_ids"
+            ].numpy()
         return ((np.asarray(x, dtype=np.float32) - self.mean) / self.std).astype(np.float32)
 
 
@@ -70,6 +86,11 @@ def _raw(dataset: str, root: str | Path, download: bool, seed: int) -> tuple[Any
     if dataset == "spiral":
         x, y = datasets.make_spiral(n=100, classes=3, seed=seed)
         return x, y, ["0", "1", "2"]
+    if dataset == "sentiment":  # synthetic sentences (text/sentiment.py): the same 2000 for every seed
+        from .text import make_sentiment
+
+        d = make_sentiment(2000, seed=0)
+        return np.array(d.texts, dtype=object), d.labels, d.classes
     if dataset == "moons":
         x, y = datasets.make_moons(n=400, noise=0.15, seed=seed)
         return x, y, ["0", "1"]
@@ -121,9 +142,21 @@ def load_task(
         x_all, x_test, y_all, y_test = _split(np.asarray(first), np.asarray(second), 0.2, seed)
         test = (x_test, y_test)
     x_train, x_val, y_train, y_val = _split(x_all, y_all, val_fraction, seed)
+    if dataset in TEXT_DATASETS:
+        return _text_task(dataset, (x_train, y_train), (x_val, y_val), test, classes)
     mean, std = _normalisation(dataset, x_train)
     task = Task(dataset, (x_train, y_train), (x_val, y_val), test, classes, mean, std)
     task.train = (task.preprocess(x_train), y_train)
     task.val = (task.preprocess(x_val), y_val)
     task.test = (task.preprocess(test[0]), test[1])
+    return task
+
+
+def _text_task(dataset: str, train: tuple, val: tuple, test: tuple, classes: list[str]) -> Task:
+    """Sentences → token ids with a word vocabulary built from the training part only (no test words leak in)."""
+    from .text import WordTokenizer
+
+    tokenizer = WordTokenizer.from_texts(train[0])
+    task = Task(dataset, train, val, test, classes, np.zeros(1, np.float32), np.ones(1, np.float32), tokenizer)
+    task.train, task.val, task.test = ((task.preprocess(x), y) for x, y in (train, val, test))
     return task

@@ -145,7 +145,7 @@ class Run:
             self.parallel = DataParallel()
         self.world = 1 if self.parallel is None else self.parallel.world  # processes; a step takes b·world samples
         random.manual_seed(config.seed)  # the initial weights depend on the seed only
-        self.model = build_model(config.model, task.input_shape, task.num_classes).to(device)
+        self.model = build_model(config.model, task.input_shape, task.num_classes, task.vocab_size).to(device)
         self.optimizer = make_optimizer(config, self.model.parameters())
         self.scheduler = make_scheduler(config, self.optimizer)
         self.dataset = TensorDataset(*task.train)
