@@ -24,7 +24,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from ..autograd import Function, RemovableHandle
+from ..autograd import Function
+from ..autograd_hooks import RemovableHandle
 from ..tensor import Tensor
 
 
