@@ -69,7 +69,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array, populate_array
 
-from .numba_simd import VECTOR_BYTES, VECTOR_REGISTERS, vadd, vfma, vload, vsplat, vstore, vzero
+from .numba_simd import VECTOR_BYTES, VECTOR_REGISTERS, scalar_loop, vadd, vfma, vload, vsplat, vstore, vzero
 
 # The register tile (see the table above): MR rows, NV vectors per row.
 MR = 6  # rows of the register tile: 6 broadcasts of A per step k
@@ -221,6 +221,7 @@ def _pack_a(a, lda, a_t, ic, mc, pc, kc, ap):
             for i in range(rows):
                 src = a[(i0 + i) * lda + pc : (i0 + i) * lda + pc + kc]  # along a row of A
                 for p in range(kc):
+                    scalar_loop()  # a store every MR numbers: LLVM would make it a scatter on AVX-512
                     panel[p * MR + i] = src[p]
 
 
@@ -241,6 +242,7 @@ def _pack_b(b, ldb, b_t, pc, kc, jc, nc, nr, bp):
             for j in range(cols):
                 src = b[(j0 + j) * ldb + pc : (j0 + j) * ldb + pc + kc]  # along a row of Bᵀ
                 for p in range(kc):
+                    scalar_loop()  # a store every NR numbers (see _pack_a)
                     panel[p * nr + j] = src[p]
         else:
             for p in range(kc):
