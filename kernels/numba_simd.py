@@ -186,6 +186,18 @@ def vsum(typingctx, v):
 
 
 @intrinsic
+def vwidth(typingctx, a):
+    """LANES for an array of ``a``'s dtype, as a constant the compiler sees (a loop step it can unroll by)."""
+    _check_array(a, "vwidth")
+    count = _vector_of(a.dtype).count
+
+    def codegen(context, builder, signature, args):
+        return context.get_constant(types.intp, count)
+
+    return types.intp(a), codegen
+
+
+@intrinsic
 def vzero(typingctx, a):
     """The zero vector for an array of ``a``'s dtype: (0, 0, ..., 0)."""
     _check_array(a, "vzero")
