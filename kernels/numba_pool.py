@@ -25,7 +25,9 @@ from .numba_simd import (
     scalar_loop,
     vadd,
     vdiv,
+    veven,
     vload,
+    vodd,
     vramp,
     vsplat,
     vstore,
@@ -47,9 +49,23 @@ def _place(xc, pad, canvas, geometry, columns):
     AVX-512 targets LLVM would turn the table's stores into scatters).
     """
     ph, pw, sw, hp, rowlen, width = geometry
-    canvas[:] = pad
     W = xc.shape[1]
     x = xc.reshape(-1)
+    if sw == 2 and ph == 0 and pw == 0 and W == 2 * rowlen and xc.shape[0] >= hp:
+        # The common case (2×2 windows, stride 2, no padding, even width): the two phases are the
+        # even and the odd numbers of the flat plane, two shuffles per two vectors, no padding to write.
+        size = hp * W
+        even, odd = canvas[: hp * rowlen], canvas[hp * rowlen :]
+        done = size - size % (2 * width)
+        for t in range(0, done, 2 * width):
+            a, b = vload(x, t), vload(x, t + width)
+            vstore(even, t // 2, veven(a, b))
+            vstore(odd, t // 2, vodd(a, b))
+        for t in range(done // 2, size // 2):
+            scalar_loop()
+            even[t], odd[t] = x[2 * t], x[2 * t + 1]
+        return
+    canvas[:] = pad
     cols = columns.size
     for h in range(min(xc.shape[0], hp - ph)):  # rows below the last window are not needed
         src, dst = x[h * W : h * W + cols], canvas[(h + ph) * rowlen :]
@@ -195,7 +211,9 @@ def _geometry(x_shape, kernel, stride, padding, itemsize) -> tuple[tuple[int, ..
     """(geometry and columns for _place, taps, canvas length, scratch row length) of one plane's canvas.
 
     The canvas holds hp = (OH−1)·sh + KH padded rows in each of the sw column phases, each row
-    ``rowlen`` long: the outputs' row rounded up to whole vectors, plus (KW−1)//sw for the taps.
+    ``rowlen`` long: the padded row's share, or OW + (KW−1)//sw if that is more, and LANES more at
+    the end: a vector read of the last outputs of a row runs into the next row (lanes that are
+    dropped), and past the last row into that slack.
     Tap (kh, kw) of the window at canvas row oh·sh, column ow sits taps[0] further on the canvas
     (in phase kw mod sw), at pixel number taps[1] = kh·W + kw from the window's corner. Input
     column w lands columns[w] from the start of its canvas row (only the columns that fit are
@@ -205,13 +223,14 @@ def _geometry(x_shape, kernel, stride, padding, itemsize) -> tuple[tuple[int, ..
     OH, OW = _out_size(x_shape, kernel, stride, padding)
     width = lanes(itemsize)
     row = -(-OW // width) * width
-    hp, rowlen = (OH - 1) * sh + KH, row + (KW - 1) // sw
+    hp = (OH - 1) * sh + KH
+    rowlen = max(-(-(x_shape[3] + 2 * pw) // sw), OW + (KW - 1) // sw)  # vector reads may run into the next row
     kh, kw = np.divmod(np.arange(KH * KW), KW)
     taps = np.stack([((kw % sw) * hp + kh) * rowlen + kw // sw, kh * x_shape[3] + kw]).astype(np.int64)
     w = np.arange(min(x_shape[3], sw * rowlen - pw)) + pw
     columns = ((w % sw) * hp * rowlen + w // sw).astype(np.int64)
     taps.flags.writeable = columns.flags.writeable = False
-    return (ph, pw, sw, hp, rowlen, width), taps, columns, sw * hp * rowlen, row
+    return (ph, pw, sw, hp, rowlen, width), taps, columns, sw * hp * rowlen + width, row
 
 
 def _out_size(x_shape: tuple[int, ...], kernel, stride, padding) -> tuple[int, int]:

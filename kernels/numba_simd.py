@@ -16,7 +16,8 @@ registers:
     vsum(v)            v[0] + v[1] + ... (any order)        (a few shuffles and adds)
 
 and a few more for the pools: vadd, vdiv, vzero, vramp (an integer ramp: pixel numbers),
-vwhere_gt / vwhere_nan (lane-wise selects: a max that also carries the winner's index), and
+vwhere_gt / vwhere_nan (lane-wise selects: a max that also carries the winner's index),
+veven / vodd (the even and the odd lanes of two vectors: a stride-2 row split in two), and
 scalar_loop(), which keeps LLVM's loop vectorizer off a strided copy it would turn into gathers.
 
 LANES = VECTOR_BYTES // itemsize follows from the CPU that Numba compiles for (the host, or
@@ -280,6 +281,25 @@ def vwhere_nan(typingctx, a, x, y):
         return builder.select(builder.fcmp_unordered("uno", args[0], args[0]), args[1], args[2])
 
     return x(a, x, y), codegen
+
+
+def _half_shuffle(what: str, first: int):
+    def typer(typingctx, a, b):
+        if not (isinstance(a, Vector) and a == b):
+            raise numba.TypingError(f"numba_simd.{what}: needs two vectors of one type, got {a}, {b}")
+
+        def codegen(context, builder, signature, args):
+            mask = ir.Constant(ir.VectorType(ir.IntType(32), a.count), list(range(first, 2 * a.count, 2)))
+            return builder.shuffle_vector(args[0], args[1], mask)
+
+        return a(a, b), codegen
+
+    typer.__name__ = what
+    return intrinsic(typer)
+
+
+veven = _half_shuffle("veven", 0)  # (a[0], a[2], ..., b[0], b[2], ...): the even lanes of a, then of b
+vodd = _half_shuffle("vodd", 1)  # (a[1], a[3], ..., b[1], b[3], ...): the odd lanes of a, then of b
 
 
 @intrinsic
