@@ -11,6 +11,7 @@ Table of contents:
     max_pool2d_backward     numba_pool.py
     avg_pool2d_forward      numba_pool.py
     avg_pool2d_backward     numba_pool.py
+    adam_update             numba_optim.py   optional (not in the table): Adam's step in one pass
 
 Every kernel takes float32 or float64 and shares its work between numba.get_num_threads()
 threads (numba_matmul.run_tasks). Compiled code is cached on disk (``cache=True``): the first
@@ -25,6 +26,7 @@ import numba
 from . import KernelUnavailable
 from .numba_conv import conv2d_backward_input, conv2d_backward_weight, conv2d_forward
 from .numba_matmul import matmul
+from .numba_optim import adam_update
 from .numba_pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
 
 name = "numba"
@@ -42,6 +44,7 @@ __all__ = [
     "max_pool2d_backward",
     "avg_pool2d_forward",
     "avg_pool2d_backward",
+    "adam_update",
 ]
 
 

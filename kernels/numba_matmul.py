@@ -242,7 +242,6 @@ def _pack_b(b, ldb, b_t, pc, kc, jc, nc, nr, bp):
             for j in range(cols):
                 src = b[(j0 + j) * ldb + pc : (j0 + j) * ldb + pc + kc]  # along a row of Bᵀ
                 for p in range(kc):
-                    scalar_loop()  # a store every NR numbers (see _pack_a)
                     panel[p * nr + j] = src[p]
         else:
             for p in range(kc):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .. import kernels
 from ..device import xp_of
 from .optimizer import Optimizer, Params
 
@@ -69,13 +70,15 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = xp.zeros_like(theta)  # v
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = xp.zeros_like(theta)  # v_max
+        state["step"] = t = state["step"] + 1
+        m, v = state["exp_avg"], state["exp_avg_sq"]  # updated in place: no new arrays per step
+        fused = getattr(kernels.current(), "adam_update", None)  # the same lines in one pass (numba)
+        if fused is not None and fused(theta, g, m, v, t, {**group, "weight_decay": lam}):
+            return
         if group["maximize"]:
             g = -g
         if lam != 0:
             g = g + lam * theta
-
-        state["step"] = t = state["step"] + 1
-        m, v = state["exp_avg"], state["exp_avg_sq"]  # updated in place: no new arrays per step
         m *= beta1
         m += (1 - beta1) * g  # m ← β1·m + (1 − β1)·g
         v *= beta2
