@@ -114,7 +114,7 @@ def kernels() -> dict[str, tuple[Any, tuple, str]]:
     place, wq, koff = numba_conv._canvas(x.shape[1:], (5, 5), (1, 1), (10, 10))
     found["_shifted_kernel"] = (numba_conv._shifted_kernel, (150, vec, vec, koff, vec, 64, 6, nr), "fma")
     found["_shifted_row_kernel"] = (numba_conv._shifted_row_kernel, (150, vec, vec, koff, vec), "fma")
-    found["_dot_tile"] = (numba_conv._dot_tile, (vec, 0, 96, vec, 0, 1, 2, 3, 96), "fma")
+    found["_dot_tile"] = (numba_conv._dot_tile, (vec, 0, 96, vec, 0, 1, 2, 3, 96, vec, 0, 64), "fma")
     found["_place_on_canvas"] = (numba_conv._place_on_canvas, (x[0], place, vec), "fma")
 
     xp = np.zeros((4, 6, 28, 28), f32)
