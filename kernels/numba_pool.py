@@ -1,14 +1,22 @@
-"""Pooling in Numba: one loop nest per kernel, plane by plane.
+"""Pooling in Numba: the forwards a vector of outputs at a time, the backwards plane by plane.
 
 Pooling does one comparison or one addition per number it reads, so it is limited by memory,
-not arithmetic: the loops below read each (image, channel) plane once, in order. The planes
-are shared out between the threads (numba_matmul.run_tasks), in ranges; no two planes share an
-output, so the threads never write the same number.
+not arithmetic. The forwards first lay each (image, channel) plane out on a "canvas" split into
+column phases (_place): column w of the padded plane goes to phase w mod sw, position w // sw.
+Then tap (kh, kw) of LANES neighbouring windows of a row is LANES neighbouring numbers of phase
+kw mod sw: one vector load (vload), never a gather, whatever the stride. A stride-2 plane of
+even width, the usual 2×2 pool, is split by two shuffles per two vectors (veven, vodd). The
+vectors are 16 float32 on AVX-512, 8 on AVX2 (numba_simd.py); max pooling also carries the
+winner's pixel number in an integer vector of the same lane count. The backwards add each
+window's gradient into dx, one number at a time: their writes go wherever the indices say (a
+scatter by nature), so they stay scalar.
+
+The planes are shared out between the threads (numba_matmul.run_tasks), in ranges, each task
+with its own canvas; no two planes share an output, so the threads never write the same number.
 
 Window (oh, ow) covers input rows oh·sh + kh − ph and columns ow·sw + kw − pw; the parts that
-fall outside the image (the padding) are skipped: for max pooling padding is −inf and never
-wins, for average pooling it is 0 but still counted in the divisor KH·KW (PyTorch's default
-count_include_pad=True).
+fall outside the image (the padding) are −inf for max pooling (never a winner) and 0 for average
+pooling, still counted in the divisor KH·KW (PyTorch's default count_include_pad=True).
 """
 
 from __future__ import annotations
