@@ -133,3 +133,20 @@ def test_matmul_op_gradcheck_through_numba(x_shape, y_shape):
 
 # The assembly of the micro-kernel (packed FMAs of the widest width, no gathers, no stack traffic), for
 # every listed CPU name and the host: tests/kernels/test_numba_asm.py.
+
+
+def test_run_tasks_raises_a_tasks_error_after_the_running_tasks_end():
+    import numba
+
+    if numba.get_num_threads() < 2:
+        pytest.skip("needs 2 threads")
+    done = []
+
+    def task(i):
+        if i == 1:
+            raise ValueError("task 1 failed")
+        done.append(i)
+
+    with pytest.raises(ValueError, match="task 1 failed"):
+        numba_matmul.run_tasks(task, [(i,) for i in range(2)])
+    assert set(done) <= {0}  # task 0 ran, or never started once task 1 had failed
