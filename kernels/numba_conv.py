@@ -42,8 +42,10 @@ machine is shared and noisy, so read the ratios, not the digits:
     LeNet layer with 6 filters uses each gathered number for only 6 FMAs.
   - backward-weight as that gathered GEMM: 10.2 / 3.9 / 2.7 / 32 against 2.3 / 2.8 / 1.3 / 23
     for the dot products (same run).
-inspect_asm shows the inner loops as 12 (``_shifted_kernel``, ``_shifted_row_kernel``) and 8
-(``_dot_tile``) vfmadd231ps on ymm registers per step.
+The inner loops are MR·NV packed FMAs per step (``_shifted_kernel``, ``_shifted_row_kernel``: 12 on
+ymm with AVX2, 24 on zmm with AVX-512) and 8 (``_dot_tile``), on the widest registers the target has;
+tests/kernels/test_numba_asm.py checks that for haswell, skylake-avx512, icelake-server, znver3,
+znver4 and the host, with no gathers and no stack traffic in those loops.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ from .numba_matmul import (
     split,
     tile_cols,
 )
-from .numba_simd import lanes, vfma, vload, vsplat, vstore, vsum, vzero
+from .numba_simd import lanes, vadd, vfma, vload, vsplat, vstore, vsum, vwidth, vzero
 
 
 @njit(cache=True)
@@ -169,21 +171,34 @@ def _conv_images(x, w, w_packed, koff, place, wq, nr, images, y):
 
 
 @njit(cache=True)
-def _dot_tile(d0, d1, b0, b1, b2, b3, width):
-    """Eight dot products at once, Σ_l d_i[l]·b_j[l] for 2 rows d of dy and 4 rows b of B.
+def _dot_tile(d, d0, d1, b, b0, b1, b2, b3, length, acc, at, row):
+    """Eight dot products at once, Σ_l d[d_i + l]·b[b_j + l] for 2 rows of dy and 4 rows of B, kept as vectors.
 
-    All six rows are contiguous along l and a whole number of vectors long (zero-padded), so each
-    step is 6 vector loads and 8 vector FMAs into 8 registers of partial sums; the lanes of each
-    are added at the end (vsum); ``width`` is the vector's length. Summing lane by lane, then
-    across lanes, only changes the rounding.
+    All six rows are contiguous along l, ``length`` numbers, a whole number of vectors
+    (zero-padded), so each step is 6 vector loads and 8 vector FMAs into 8 registers of partial
+    sums. The sums stay vectors: they are added to acc[at + i·row + j·LANES] (the running sums of
+    the task), and their lanes are added up once at the end of the task, not once per image
+    (a LeNet row is only 9 vectors long: eight lane sums per image cost more than the FMAs).
+    The rows are given as two arrays and six offsets rather than six arrays, and the step is a
+    constant (vwidth), so that the unrolled loop's addresses fit the integer registers: with six
+    arrays and a step passed in, LLVM kept 24 pointers and reloaded them from the stack on every
+    step. Summing lane by lane, then across lanes, only changes the rounding.
     """
-    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = vzero(d0)
-    for l in range(0, d0.size, width):
-        a0, a1 = vload(d0, l), vload(d1, l)
-        c0, c1, c2, c3 = vload(b0, l), vload(b1, l), vload(b2, l), vload(b3, l)
+    w = vwidth(d)
+    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = vzero(d)
+    for l in range(0, length, w):
+        a0, a1 = vload(d, d0 + l), vload(d, d1 + l)
+        c0, c1, c2, c3 = vload(b, b0 + l), vload(b, b1 + l), vload(b, b2 + l), vload(b, b3 + l)
         s00, s01, s02, s03 = vfma(a0, c0, s00), vfma(a0, c1, s01), vfma(a0, c2, s02), vfma(a0, c3, s03)
         s10, s11, s12, s13 = vfma(a1, c0, s10), vfma(a1, c1, s11), vfma(a1, c2, s12), vfma(a1, c3, s13)
-    return (vsum(s00), vsum(s01), vsum(s02), vsum(s03), vsum(s10), vsum(s11), vsum(s12), vsum(s13))
+    vstore(acc, at, vadd(vload(acc, at), s00))
+    vstore(acc, at + w, vadd(vload(acc, at + w), s01))
+    vstore(acc, at + 2 * w, vadd(vload(acc, at + 2 * w), s02))
+    vstore(acc, at + 3 * w, vadd(vload(acc, at + 3 * w), s03))
+    vstore(acc, at + row, vadd(vload(acc, at + row), s10))
+    vstore(acc, at + row + w, vadd(vload(acc, at + row + w), s11))
+    vstore(acc, at + row + 2 * w, vadd(vload(acc, at + row + 2 * w), s12))
+    vstore(acc, at + row + 3 * w, vadd(vload(acc, at + row + 3 * w), s13))
 
 
 @njit(cache=True, nogil=True)
@@ -192,13 +207,18 @@ def _weight_grad_images(dy, x, koff, place, wq, images, width, dw):
 
     dy[n] is laid on the canvas grid (row oh at oh·wq, zeros in the garbage columns and up to a
     whole number of vectors of ``width``), so both factors are rows along l: 2 filters × 4 taps
-    per _dot_tile call. dw is this task's own (F·K) partial sum.
+    per _dot_tile call. The vector sums live in acc, F rounded up to 2 and K to 4 (the extra
+    filters read zero rows of dy, the extra taps repeat the last one; both land in rows and
+    columns of acc that are dropped); their lanes are added into dw, this task's own (F·K)
+    partial sum, at the end.
     """
     N, F, OH, OW = dy.shape
     K = koff.size
+    Fp, Kp = (F + 1) // 2 * 2, (K + 3) // 4 * 4
     length = (OH * wq + width - 1) // width * width  # l = oh·wq + ow, padded to whole vectors
     canvas = np.empty(place[5], dtype=dw.dtype)
-    dy_canvas = np.zeros(F * length, dtype=dw.dtype)
+    dy_canvas = np.zeros(Fp * length, dtype=dw.dtype)
+    acc = np.zeros(Fp * Kp * width, dtype=dw.dtype)
     for n in range(images[0], images[1]):
         _place_on_canvas(x[n], place, canvas)
         for f in range(F):
@@ -206,18 +226,17 @@ def _weight_grad_images(dy, x, koff, place, wq, images, width, dw):
                 row, src = dy_canvas[f * length + oh * wq : f * length + oh * wq + OW], dy[n, f, oh]
                 for ow in range(OW):
                     row[ow] = src[ow]
-        for f0 in range(0, F, 2):
-            f1 = min(f0 + 1, F - 1)  # a ragged last tile repeats a row and drops its sums
-            d0, d1 = dy_canvas[f0 * length : (f0 + 1) * length], dy_canvas[f1 * length : (f1 + 1) * length]
-            for k0 in range(0, K, 4):
+        for f0 in range(0, Fp, 2):
+            for k0 in range(0, Kp, 4):
                 k1, k2, k3 = min(k0 + 1, K - 1), min(k0 + 2, K - 1), min(k0 + 3, K - 1)
-                b0, b1 = canvas[koff[k0] : koff[k0] + length], canvas[koff[k1] : koff[k1] + length]
-                b2, b3 = canvas[koff[k2] : koff[k2] + length], canvas[koff[k3] : koff[k3] + length]
-                sums = _dot_tile(d0, d1, b0, b1, b2, b3, width)
-                for i in range(2):
-                    for j in range(4):
-                        if f0 + i < F and k0 + j < K:
-                            dw[(f0 + i) * K + k0 + j] += sums[i * 4 + j]
+                b0, b1, b2, b3 = koff[min(k0, K - 1)], koff[k1], koff[k2], koff[k3]
+                at = (f0 * Kp + k0) * width
+                _dot_tile(
+                    dy_canvas, f0 * length, (f0 + 1) * length, canvas, b0, b1, b2, b3, length, acc, at, Kp * width
+                )
+    for f in range(F):
+        for k in range(K):
+            dw[f * K + k] += vsum(vload(acc, (f * Kp + k) * width))
 
 
 @functools.lru_cache(maxsize=64)

@@ -1,18 +1,20 @@
 """The Numba backend: every kernel of the table as hand-written loops compiled by Numba for the CPU.
 
 Table of contents:
-    matmul                  numba_matmul.py  BLIS's five loops: packed blocks for L3/L2/L1, a 6 × 16
-                                             register tile (6 × 8 for float64), SLP-vectorised FMAs
+    matmul                  numba_matmul.py  BLIS's five loops: packed blocks for L3/L2/L1, a register
+                                             tile sized to the ISA (6 × 64 float32 on AVX-512, 6 × 16
+                                             on AVX2) in explicit SIMD vectors (numba_simd.py)
     conv2d_forward          numba_conv.py    the matmul's micro-kernel reading im2col rows straight
     conv2d_backward_input   numba_conv.py      from the padded image (each row a shifted copy of it);
                                                dx as the stride-1 conv of dy with flipped filters
     conv2d_backward_weight  numba_conv.py    dot products of dy rows with shifted image rows
-    max_pool2d_forward      numba_pool.py    one loop nest per kernel, plane by plane
-    max_pool2d_backward     numba_pool.py
+    max_pool2d_forward      numba_pool.py    a vector of outputs at a time from a phase canvas of the plane
+    max_pool2d_backward     numba_pool.py    (the backwards: a scalar scatter of each window's gradient)
     avg_pool2d_forward      numba_pool.py
     avg_pool2d_backward     numba_pool.py
     matmul_int8             numba_int8.py    int8/uint8 × int8 → exact int32: dot products of packed
                                              rows, a 2 × 4 tile of pmaddwd (vpdpwssd with VNNI) vectors
+    adam_update             numba_optim.py   optional (not in the table): Adam's step in one pass
 
 Every kernel but matmul_int8 takes float32 or float64 and shares its work between numba.get_num_threads()
 threads (numba_matmul.run_tasks). Compiled code is cached on disk (``cache=True``): the first
@@ -28,6 +30,7 @@ from . import KernelUnavailable
 from .numba_conv import conv2d_backward_input, conv2d_backward_weight, conv2d_forward
 from .numba_int8 import matmul_int8
 from .numba_matmul import matmul
+from .numba_optim import adam_update
 from .numba_pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
 
 name = "numba"
@@ -46,6 +49,7 @@ __all__ = [
     "avg_pool2d_forward",
     "avg_pool2d_backward",
     "matmul_int8",
+    "adam_update",
 ]
 
 

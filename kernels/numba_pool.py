@@ -1,56 +1,141 @@
-"""Pooling in Numba: one loop nest per kernel, plane by plane.
+"""Pooling in Numba: the forwards a vector of outputs at a time, the backwards plane by plane.
 
 Pooling does one comparison or one addition per number it reads, so it is limited by memory,
-not arithmetic: the loops below read each (image, channel) plane once, in order. The planes
-are shared out between the threads (numba_matmul.run_tasks), in ranges; no two planes share an
-output, so the threads never write the same number.
+not arithmetic. The forwards first lay each (image, channel) plane out on a "canvas" split into
+column phases (_place): column w of the padded plane goes to phase w mod sw, position w // sw.
+Then tap (kh, kw) of LANES neighbouring windows of a row is LANES neighbouring numbers of phase
+kw mod sw: one vector load (vload), never a gather, whatever the stride. A stride-2 plane of
+even width, the usual 2×2 pool, is split by two shuffles per two vectors (veven, vodd). The
+vectors are 16 float32 on AVX-512, 8 on AVX2 (numba_simd.py); max pooling also carries the
+winner's pixel number in an integer vector of the same lane count. The backwards add each
+window's gradient into dx, one number at a time: their writes go wherever the indices say (a
+scatter by nature), so they stay scalar.
+
+The planes are shared out between the threads (numba_matmul.run_tasks), in ranges, each task
+with its own canvas; no two planes share an output, so the threads never write the same number.
 
 Window (oh, ow) covers input rows oh·sh + kh − ph and columns ow·sw + kw − pw; the parts that
-fall outside the image (the padding) are skipped: for max pooling padding is −inf and never
-wins, for average pooling it is 0 but still counted in the divisor KH·KW (PyTorch's default
-count_include_pad=True).
+fall outside the image (the padding) are −inf for max pooling (never a winner) and 0 for average
+pooling, still counted in the divisor KH·KW (PyTorch's default count_include_pad=True).
 """
 
 from __future__ import annotations
+
+import functools
 
 import numba
 import numpy as np
 from numba import njit
 
-from .numba_matmul import run_tasks, split
+from .numba_matmul import _slp_vectorizer, run_tasks, split
+from .numba_simd import (
+    lanes,
+    scalar_loop,
+    vadd,
+    vdiv,
+    veven,
+    vload,
+    vodd,
+    vramp,
+    vsplat,
+    vstore,
+    vwhere_gt,
+    vwhere_nan,
+    vzero,
+)
+
+
+@njit(cache=True)
+def _place(xc, pad, canvas, geometry, columns):
+    """Lay the plane xc (H, W) on the canvas: canvas[(q·hp + r)·rowlen + j] = x_pad[r, j·sw + q].
+
+    x_pad is xc with ``pad`` around it (−inf for max, 0 for average); geometry = (ph, pw, sw,
+    hp, rowlen, LANES); xc is C-contiguous. Column phase q holds every sw-th column, so that
+    the windows' taps for LANES neighbouring outputs are LANES neighbouring numbers. Column w
+    of a row lands at columns[w] from the row's start (_geometry). Stride 1 along W is one
+    contiguous copy per row; with a larger stride the copy is kept scalar (``scalar_loop``: on
+    AVX-512 targets LLVM would turn the table's stores into scatters).
+    """
+    ph, pw, sw, hp, rowlen, width = geometry
+    W = xc.shape[1]
+    x = xc.reshape(-1)
+    if sw == 2 and ph == 0 and pw == 0 and W == 2 * rowlen and xc.shape[0] >= hp:
+        # The common case (2×2 windows, stride 2, no padding, even width): the two phases are the
+        # even and the odd numbers of the flat plane, two shuffles per two vectors, no padding to write.
+        size = hp * W
+        even, odd = canvas[: hp * rowlen], canvas[hp * rowlen :]
+        done = size - size % (2 * width)
+        for t in range(0, done, 2 * width):
+            a, b = vload(x, t), vload(x, t + width)
+            vstore(even, t // 2, veven(a, b))
+            vstore(odd, t // 2, vodd(a, b))
+        for t in range(done // 2, size // 2):
+            scalar_loop()
+            even[t], odd[t] = x[2 * t], x[2 * t + 1]
+        return
+    canvas[:] = pad
+    cols = columns.size
+    for h in range(min(xc.shape[0], hp - ph)):  # rows below the last window are not needed
+        src, dst = x[h * W : h * W + cols], canvas[(h + ph) * rowlen :]
+        if sw == 1:  # indices counting up from 0 in their own views: LLVM sees a plain copy
+            run = dst[pw : pw + cols]
+            for w in range(cols):
+                run[w] = src[w]
+        else:
+            for w in range(cols):
+                scalar_loop()
+                dst[columns[w]] = src[w]
 
 
 @njit(cache=True, nogil=True)
-def _max_pool(x, kernel, stride, padding, planes, y, indices):
+def _max_pool(x, stride, padding, geometry, taps, columns, planes, pad, canvas, scratch, y, indices):
     """y[n, c, oh, ow] = max of the window; indices = h·W + w of the first maximum (a NaN wins and stays).
 
-    Written without branches on the data: ``a if v > best else b`` compiles to a select (a
-    maxss / cmov), while ``if v > best: ...`` on random data is a coin-flip branch that the CPU
-    mispredicts half the time (this loop ran 3-4× slower that way). A NaN is tracked on the side:
-    every NaN wins its window (the last one seen keeps the index), as in PyTorch.
+    LANES outputs of a row at a time, in vectors: for every tap (kh, kw) of the window, one
+    vector load from the canvas (see _place), one compare and two selects, which carry the best
+    value and the pixel number h·W + w of the winner (an integer vector, int32 for float32 so
+    that its lanes match). Strictly larger wins, so a tie keeps the first pixel in (kh, kw)
+    order; NaN is never larger, so NaNs are tracked in a third vector: the last NaN seen wins its
+    window, as in PyTorch. A window whose real pixels are all −inf (or padding) reports its first
+    real pixel. taps[0, t] is tap t's offset on the canvas, taps[1, t] its pixel number relative
+    to the window's corner (_geometry). ``pad`` is −inf in x's dtype; ``scratch`` holds two
+    integer rows (the winners, the NaNs) of the outputs' row, ``canvas`` the canvas (each task
+    its own).
     """
     N, C, H, W = x.shape
-    (KH, KW), (sh, sw), (ph, pw) = kernel, stride, padding
+    (sh, sw), (ph, pw) = stride, padding
+    hp, rowlen, width = geometry[3:]
     OH, OW = y.shape[2:]
+    where, nan_at = scratch[0], scratch[1]
+    ragged = np.empty(width, dtype=canvas.dtype)
     for plane in range(planes[0], planes[1]):
         n, c = plane // C, plane % C
-        xc = x[n, c]
+        _place(x[n, c], pad, canvas, geometry, columns)
         for oh in range(OH):
+            for ow0 in range(0, OW, width):
+                best, win, nan = vsplat(pad), vramp(where, -1, 0), vramp(where, -1, 0)
+                base, corner = oh * sh * rowlen + ow0, (oh * sh - ph) * W + ow0 * sw - pw
+                for t in range(taps.shape[1]):
+                    v = vload(canvas, base + taps[0, t])
+                    pixel = vramp(where, corner + taps[1, t], sw)
+                    win = vwhere_gt(v, best, pixel, win)
+                    best = vwhere_gt(v, best, v, best)
+                    nan = vwhere_nan(v, pixel, nan)
+                if ow0 + width <= OW:
+                    vstore(y[n, c, oh], ow0, best)
+                else:  # the ragged end of the row
+                    vstore(ragged, 0, best)
+                    tail = y[n, c, oh, ow0:]
+                    for i in range(OW - ow0):
+                        tail[i] = ragged[i]
+                vstore(where, ow0, win)
+                vstore(nan_at, ow0, nan)
+            yrow, irow = y[n, c, oh], indices[n, c, oh]
+            h_first = max(oh * sh - ph, 0) * W
             for ow in range(OW):
-                h0, w0 = oh * sh - ph, ow * sw - pw
-                best = -np.inf
-                where = max(h0, 0) * W + max(w0, 0)  # the window's first real pixel, until one wins
-                nan_at = -1
-                for h in range(max(h0, 0), min(h0 + KH, H)):
-                    for w in range(max(w0, 0), min(w0 + KW, W)):
-                        v = xc[h, w]
-                        where = h * W + w if v > best else where  # strictly larger: a tie keeps the first
-                        best = v if v > best else best
-                        nan_at = h * W + w if v != v else nan_at
-                if nan_at >= 0:
-                    best, where = np.nan, nan_at
-                y[n, c, oh, ow] = best
-                indices[n, c, oh, ow] = where
+                first = h_first + max(ow * sw - pw, 0)
+                irow[ow] = nan_at[ow] if nan_at[ow] >= 0 else (where[ow] if where[ow] >= 0 else first)
+                yrow[ow] = np.nan if nan_at[ow] >= 0 else yrow[ow]
 
 
 @njit(cache=True, nogil=True)
@@ -75,23 +160,32 @@ def _max_pool_backward(dy, indices, planes, dx, bad):
 
 
 @njit(cache=True, nogil=True)
-def _avg_pool(x, kernel, stride, padding, planes, y):
-    """y[n, c, oh, ow] = (sum of the window's real pixels) / (KH·KW)."""
+def _avg_pool(x, stride, geometry, taps, columns, planes, canvas, y):
+    """y[n, c, oh, ow] = (sum of the window, padding 0) / (KH·KW): LANES outputs at a time, one vector add per tap."""
     N, C, H, W = x.shape
-    (KH, KW), (sh, sw), (ph, pw) = kernel, stride, padding
+    sh = stride[0]
+    rowlen, width = geometry[4:]
     OH, OW = y.shape[2:]
-    area = KH * KW
+    ragged = np.empty(width, dtype=canvas.dtype)
+    ragged[:] = taps.shape[1]
+    area = vload(ragged, 0)
     for plane in range(planes[0], planes[1]):
         n, c = plane // C, plane % C
-        xc = x[n, c]
+        _place(x[n, c], 0.0, canvas, geometry, columns)
         for oh in range(OH):
-            for ow in range(OW):
-                h0, w0 = oh * sh - ph, ow * sw - pw
-                total = 0.0  # float64 sums: exact enough for any window
-                for h in range(max(h0, 0), min(h0 + KH, H)):
-                    for w in range(max(w0, 0), min(w0 + KW, W)):
-                        total += xc[h, w]
-                y[n, c, oh, ow] = total / area
+            for ow0 in range(0, OW, width):
+                total = vzero(canvas)
+                base = oh * sh * rowlen + ow0
+                for t in range(taps.shape[1]):
+                    total = vadd(total, vload(canvas, base + taps[0, t]))
+                mean = vdiv(total, area)
+                if ow0 + width <= OW:
+                    vstore(y[n, c, oh], ow0, mean)
+                else:  # the ragged end of the row
+                    vstore(ragged, 0, mean)
+                    tail = y[n, c, oh, ow0:]
+                    for i in range(OW - ow0):
+                        tail[i] = ragged[i]
 
 
 @njit(cache=True, nogil=True)
@@ -120,6 +214,33 @@ def _tasks(x_shape: tuple[int, ...]) -> list[tuple[int, int]]:
     return split(planes, 1 if planes * pixels < 1 << 16 else 4 * numba.get_num_threads())
 
 
+@functools.lru_cache(maxsize=64)
+def _geometry(x_shape, kernel, stride, padding, itemsize) -> tuple[tuple[int, ...], np.ndarray, np.ndarray, int, int]:
+    """(geometry and columns for _place, taps, canvas length, scratch row length) of one plane's canvas.
+
+    The canvas holds hp = (OH−1)·sh + KH padded rows in each of the sw column phases, each row
+    ``rowlen`` long: the padded row's share, or OW + (KW−1)//sw if that is more, and LANES more at
+    the end: a vector read of the last outputs of a row runs into the next row (lanes that are
+    dropped), and past the last row into that slack.
+    Tap (kh, kw) of the window at canvas row oh·sh, column ow sits taps[0] further on the canvas
+    (in phase kw mod sw), at pixel number taps[1] = kh·W + kw from the window's corner. Input
+    column w lands columns[w] from the start of its canvas row (only the columns that fit are
+    listed). Remembered per geometry; the tables are read-only.
+    """
+    (KH, KW), (sh, sw), (ph, pw) = kernel, stride, padding
+    OH, OW = _out_size(x_shape, kernel, stride, padding)
+    width = lanes(itemsize)
+    row = -(-OW // width) * width
+    hp = (OH - 1) * sh + KH
+    rowlen = max(-(-(x_shape[3] + 2 * pw) // sw), OW + (KW - 1) // sw)  # vector reads may run into the next row
+    kh, kw = np.divmod(np.arange(KH * KW), KW)
+    taps = np.stack([((kw % sw) * hp + kh) * rowlen + kw // sw, kh * x_shape[3] + kw]).astype(np.int64)
+    w = np.arange(min(x_shape[3], sw * rowlen - pw)) + pw
+    columns = ((w % sw) * hp * rowlen + w // sw).astype(np.int64)
+    taps.flags.writeable = columns.flags.writeable = False
+    return (ph, pw, sw, hp, rowlen, width), taps, columns, sw * hp * rowlen + width, row
+
+
 def _out_size(x_shape: tuple[int, ...], kernel, stride, padding) -> tuple[int, int]:
     """(OH, OW) = ((H + 2·ph − KH) // sh + 1, (W + 2·pw − KW) // sw + 1)."""
     (H, W), (KH, KW), (sh, sw), (ph, pw) = x_shape[2:], kernel, stride, padding
@@ -132,8 +253,17 @@ def max_pool2d_forward(
     """y[n, c, oh, ow] = max over the window of x_pad (padding = −inf), and indices = h·W + w of the winner."""
     y = np.empty(x.shape[:2] + _out_size(x.shape, kernel, stride, padding), dtype=x.dtype)
     indices = np.empty(y.shape, dtype=np.int64)
-    args = (x, tuple(kernel), tuple(stride), tuple(padding))
-    run_tasks(_max_pool, [(*args, planes, y, indices) for planes in _tasks(x.shape)])
+    if y.size == 0:
+        return y, indices
+    x = np.ascontiguousarray(x)
+    geometry, taps, columns, size, row = _geometry(x.shape, tuple(kernel), tuple(stride), tuple(padding), x.itemsize)
+    args = (x, tuple(stride), tuple(padding), geometry, taps, columns)
+    pad = x.dtype.type(-np.inf)
+    tasks = _tasks(x.shape)
+    canvas = np.empty((len(tasks), size), dtype=x.dtype)
+    scratch = np.empty((len(tasks), 2, row), dtype=np.int32 if x.dtype.itemsize == 4 else np.int64)
+    with _slp_vectorizer():
+        run_tasks(_max_pool, [(*args, p, pad, canvas[i], scratch[i], y, indices) for i, p in enumerate(tasks)])
     return y, indices
 
 
@@ -154,8 +284,15 @@ def avg_pool2d_forward(
 ) -> np.ndarray:
     """y[n, c, oh, ow] = 1/(KH·KW) · Σ_kh Σ_kw x_pad[n, c, oh·sh + kh, ow·sw + kw]   (padding = 0)"""
     y = np.empty(x.shape[:2] + _out_size(x.shape, kernel, stride, padding), dtype=x.dtype)
-    args = (x, tuple(kernel), tuple(stride), tuple(padding))
-    run_tasks(_avg_pool, [(*args, planes, y) for planes in _tasks(x.shape)])
+    if y.size == 0:
+        return y
+    x = np.ascontiguousarray(x)
+    geometry, taps, columns, size, _ = _geometry(x.shape, tuple(kernel), tuple(stride), tuple(padding), x.itemsize)
+    args = (x, tuple(stride), geometry, taps, columns)
+    tasks = _tasks(x.shape)
+    canvas = np.empty((len(tasks), size), dtype=x.dtype)
+    with _slp_vectorizer():
+        run_tasks(_avg_pool, [(*args, p, canvas[i], y) for i, p in enumerate(tasks)])
     return y
 
 

@@ -15,8 +15,14 @@ registers:
     vfma(a, b, c)      a·b + c, lane by lane                (one ``vfmadd231ps``; mul + add without FMA)
     vsum(v)            v[0] + v[1] + ... (any order)        (a few shuffles and adds)
 
+and a few more for the pools: vadd, vdiv, vzero, vramp (an integer ramp: pixel numbers),
+vwhere_gt / vwhere_nan (lane-wise selects: a max that also carries the winner's index),
+veven / vodd (the even and the odd lanes of two vectors: a stride-2 row split in two), and
+scalar_loop(), which keeps LLVM's loop vectorizer off a strided copy it would turn into gathers.
+
 LANES = VECTOR_BYTES // itemsize follows from the CPU that Numba compiles for (the host, or
-NUMBA_CPU_NAME / NUMBA_CPU_FEATURES), read once at import:
+NUMBA_CPU_NAME / NUMBA_CPU_FEATURES), read once at import from what LLVM emits for that target
+(numba_compile.isa):
 
     ISA        VECTOR_BYTES   float32 lanes   registers (VECTOR_REGISTERS)
     SSE2       16             4               16 xmm
@@ -30,7 +36,6 @@ packed panels and the conv canvas are padded for it). They take 1-D C-contiguous
 
 from __future__ import annotations
 
-import llvmlite.binding
 import numba
 from llvmlite import ir
 from numba import types
@@ -38,31 +43,29 @@ from numba.core import cgutils
 from numba.extending import intrinsic, models, register_model
 from numba.np.arrayobj import make_array
 
-
-def target_features() -> str:
-    """The LLVM feature string Numba compiles for: NUMBA_CPU_FEATURES if set, else the host's ("+avx2,+fma,...")."""
-    if numba.config.CPU_FEATURES is not None:
-        return numba.config.CPU_FEATURES
-    return llvmlite.binding.get_host_cpu_features().flatten()
+from . import numba_compile
 
 
 def target_cpu() -> str:
     """The LLVM CPU name Numba compiles for: NUMBA_CPU_NAME if set, else the host's (e.g. "znver5")."""
-    return numba.config.CPU_NAME or llvmlite.binding.get_host_cpu_name()
+    return numba_compile.target()[0]
 
 
-def _vector_shape(features: str) -> tuple[int, int, str]:
-    """(VECTOR_BYTES, VECTOR_REGISTERS, ISA name) for an LLVM feature string."""
-    enabled = {f[1:] for f in features.split(",") if f.startswith("+")}
-    if "avx512f" in enabled and "-evex512" not in features.split(","):
-        return 64, 32, "AVX-512"
-    if "avx2" in enabled or "avx" in enabled:
-        return 32, 16, "AVX2" if "avx2" in enabled else "AVX"
-    return 16, 16, "SSE"
+def _vector_shape(isa: str) -> tuple[int, int, str]:
+    """(VECTOR_BYTES, VECTOR_REGISTERS, ISA name) for numba_compile.isa()'s answer, e.g. "AVX2 (256-bit ymm, FMA)"."""
+    name = isa.split(" ")[0]
+    if name == "AVX-512":
+        return 64, 32, name
+    if name in ("AVX2", "AVX"):
+        return 32, 16, name
+    return 16, 16, name  # SSE, and 128-bit NEON elsewhere
 
 
-VECTOR_BYTES, VECTOR_REGISTERS, ISA = _vector_shape(target_features())
-HAS_FMA = "+fma" in target_features().split(",")
+# Read from the assembly LLVM writes for the target, not from the feature list: with
+# NUMBA_CPU_NAME=haswell and an empty NUMBA_CPU_FEATURES, LLVM takes the features from the name
+# (AVX2), which a feature list would not show.
+VECTOR_BYTES, VECTOR_REGISTERS, ISA = _vector_shape(numba_compile.isa())
+HAS_FMA = "no FMA" not in numba_compile.isa()
 
 
 def lanes(itemsize: int) -> int:
@@ -91,8 +94,8 @@ class _VectorModel(models.PrimitiveModel):
 
 
 def _vector_of(dtype: types.Type) -> Vector:
-    if not isinstance(dtype, types.Float):
-        raise numba.TypingError(f"numba_simd: vectors hold float32 or float64, not {dtype}")
+    if not isinstance(dtype, (types.Float, types.Integer)):
+        raise numba.TypingError(f"numba_simd: vectors hold floats or integers, not {dtype}")
     return Vector(dtype, lanes(dtype.bitwidth // 8))
 
 
@@ -132,16 +135,19 @@ def vstore(typingctx, a, i, v):
     return types.none(a, i, v), codegen
 
 
+def _splat(builder: ir.IRBuilder, llvm_vector: ir.VectorType, x: ir.Value) -> ir.Value:
+    one = builder.insert_element(ir.Constant(llvm_vector, ir.Undefined), x, ir.IntType(32)(0))
+    mask = ir.Constant(ir.VectorType(ir.IntType(32), llvm_vector.count), [0] * llvm_vector.count)
+    return builder.shuffle_vector(one, ir.Constant(llvm_vector, ir.Undefined), mask)
+
+
 @intrinsic
 def vsplat(typingctx, x):
     """The vector (x, x, ..., x)."""
     vector = _vector_of(x)
 
     def codegen(context, builder, signature, args):
-        llvm_vector = context.get_value_type(vector)
-        one = builder.insert_element(ir.Constant(llvm_vector, ir.Undefined), args[0], ir.IntType(32)(0))
-        mask = ir.Constant(ir.VectorType(ir.IntType(32), vector.count), [0] * vector.count)
-        return builder.shuffle_vector(one, ir.Constant(llvm_vector, ir.Undefined), mask)
+        return _splat(builder, context.get_value_type(vector), args[0])
 
     return vector(x), codegen
 
@@ -181,6 +187,18 @@ def vsum(typingctx, v):
 
 
 @intrinsic
+def vwidth(typingctx, a):
+    """LANES for an array of ``a``'s dtype, as a constant the compiler sees (a loop step it can unroll by)."""
+    _check_array(a, "vwidth")
+    count = _vector_of(a.dtype).count
+
+    def codegen(context, builder, signature, args):
+        return context.get_constant(types.intp, count)
+
+    return types.intp(a), codegen
+
+
+@intrinsic
 def vzero(typingctx, a):
     """The zero vector for an array of ``a``'s dtype: (0, 0, ..., 0)."""
     _check_array(a, "vzero")
@@ -194,11 +212,106 @@ def vzero(typingctx, a):
 
 @intrinsic
 def vadd(typingctx, a, b):
-    """a + b lane by lane."""
+    """a + b lane by lane (floats or integers)."""
     if not (isinstance(a, Vector) and a == b):
         raise numba.TypingError(f"numba_simd.vadd: needs two vectors of one type, got {a}, {b}")
 
     def codegen(context, builder, signature, args):
-        return builder.fadd(args[0], args[1])
+        add = builder.fadd if isinstance(a.dtype, types.Float) else builder.add
+        return add(args[0], args[1])
 
     return a(a, b), codegen
+
+
+@intrinsic
+def vdiv(typingctx, a, b):
+    """a / b lane by lane (floats)."""
+    if not (isinstance(a, Vector) and a == b and isinstance(a.dtype, types.Float)):
+        raise numba.TypingError(f"numba_simd.vdiv: needs two float vectors of one type, got {a}, {b}")
+
+    def codegen(context, builder, signature, args):
+        return builder.fdiv(args[0], args[1])
+
+    return a(a, b), codegen
+
+
+@intrinsic
+def vramp(typingctx, a, start, step):
+    """The integer vector (start, start + step, ..., start + (LANES−1)·step) for an integer array ``a``."""
+    _check_array(a, "vramp")
+    vector = _vector_of(a.dtype)
+    if not isinstance(a.dtype, types.Integer):
+        raise numba.TypingError(f"numba_simd.vramp: needs an integer array, got {a}")
+
+    def codegen(context, builder, signature, args):
+        llvm_vector = context.get_value_type(vector)
+        start_, step_ = (context.cast(builder, v, t, a.dtype) for v, t in zip(args[1:], signature.args[1:]))
+        lanes_ = ir.Constant(llvm_vector, list(range(vector.count)))
+        steps = builder.mul(_splat(builder, llvm_vector, step_), lanes_)
+        return builder.add(_splat(builder, llvm_vector, start_), steps)
+
+    return vector(a, start, step), codegen
+
+
+def _check_select(what: str, a: types.Type, x: types.Type, y: types.Type) -> None:
+    ok = isinstance(a, Vector) and isinstance(a.dtype, types.Float) and isinstance(x, Vector) and x == y
+    if not (ok and x.count == a.count):
+        raise numba.TypingError(f"numba_simd.{what}: needs a float vector and two of its length, got {a}, {x}, {y}")
+
+
+@intrinsic
+def vwhere_gt(typingctx, a, b, x, y):
+    """Lane by lane, x where a > b, else y (a NaN is never greater); with x = a and y = b, the max."""
+    if a != b:
+        raise numba.TypingError(f"numba_simd.vwhere_gt: compares two vectors of one type, got {a}, {b}")
+    _check_select("vwhere_gt", a, x, y)
+
+    def codegen(context, builder, signature, args):
+        return builder.select(builder.fcmp_ordered(">", args[0], args[1]), args[2], args[3])
+
+    return x(a, b, x, y), codegen
+
+
+@intrinsic
+def vwhere_nan(typingctx, a, x, y):
+    """x where a is NaN, else y, lane by lane."""
+    _check_select("vwhere_nan", a, x, y)
+
+    def codegen(context, builder, signature, args):
+        return builder.select(builder.fcmp_unordered("uno", args[0], args[0]), args[1], args[2])
+
+    return x(a, x, y), codegen
+
+
+def _half_shuffle(what: str, first: int):
+    def typer(typingctx, a, b):
+        if not (isinstance(a, Vector) and a == b):
+            raise numba.TypingError(f"numba_simd.{what}: needs two vectors of one type, got {a}, {b}")
+
+        def codegen(context, builder, signature, args):
+            mask = ir.Constant(ir.VectorType(ir.IntType(32), a.count), list(range(first, 2 * a.count, 2)))
+            return builder.shuffle_vector(args[0], args[1], mask)
+
+        return a(a, b), codegen
+
+    typer.__name__ = what
+    return intrinsic(typer)
+
+
+veven = _half_shuffle("veven", 0)  # (a[0], a[2], ..., b[0], b[2], ...): the even lanes of a, then of b
+vodd = _half_shuffle("vodd", 1)  # (a[1], a[3], ..., b[1], b[3], ...): the odd lanes of a, then of b
+
+
+@intrinsic
+def scalar_loop(typingctx):
+    """Called in a loop body, keeps LLVM's loop vectorizer off that loop (an empty ``asm volatile``).
+
+    For copies with a stride (packing, phase splits): on AVX-512 targets the vectorizer turns
+    them into gather or scatter instructions, slower than the plain scalar loop.
+    """
+
+    def codegen(context, builder, signature, args):
+        builder.asm(ir.FunctionType(ir.VoidType(), []), "", "", [], side_effect=True)
+        return context.get_dummy_value()
+
+    return types.none(), codegen

@@ -178,6 +178,7 @@ show(fig, "21_bag_of_words.png")
 # 3. Remove the hidden layer (logistic regression, `nn.Linear(V, 2)`). Why can it not learn "not bad" = positive
 #    and "not good" = negative at the same time?
 
+
 # %% tags=["solution"] jupyter={"source_hidden": true}
 def bigrams(t):
     w = text.word_tokenize(t)

@@ -157,7 +157,7 @@ for name in ("pretrained", "from scratch"):
     clf = text.BertClassifier(config, num_classes=2)
     if name == "pretrained":
         saved = tge.load(out_dir() / "23_mlm.npz")
-        clf.bert.load_state_dict({k[len("bert."):]: v for k, v in saved.items() if k.startswith("bert.")})
+        clf.bert.load_state_dict({k[len("bert.") :]: v for k, v in saved.items() if k.startswith("bert.")})
     start = time.perf_counter()
     epochs = sized(full=20, fast=2)
     train_classifier(clf, x_lab, labelled.labels, epochs=epochs, lr=5e-4)

@@ -131,21 +131,22 @@ def test_matmul_op_gradcheck_through_numba(x_shape, y_shape):
         assert tge.gradcheck(lambda x, y: x @ y, [x, y])
 
 
-def test_micro_kernel_compiles_to_packed_fmas_of_the_widest_width_without_gathers():
-    # Host only (the per-CPU subprocess version is still to be written): MR·NV packed FMAs on
-    # the widest registers the ISA has, and no gather/scatter anywhere in the kernel.
-    import re
+# The assembly of the micro-kernel (packed FMAs of the widest width, no gathers, no stack traffic), for
+# every listed CPU name and the host: tests/kernels/test_numba_asm.py.
 
+
+def test_run_tasks_raises_a_tasks_error_after_the_running_tasks_end():
     import numba
-    from tinygrad_edu.kernels import numba_simd
 
-    if not numba_simd.HAS_FMA:
-        pytest.skip("the check counts FMA instructions; this CPU target has no FMA")
-    register = {16: "xmm", 32: "ymm", 64: "zmm"}[numba_simd.VECTOR_BYTES]
-    kernel = numba.njit(fastmath={"contract"})(numba_matmul._micro_kernel.py_func)  # uncached: asm is readable
-    nr = numba_matmul.tile_cols(4)
-    buffer = np.zeros(nr * 64, dtype=np.float32)
-    kernel(4, buffer, buffer, buffer, nr, numba_matmul.MR, nr, False)
-    asm = kernel.inspect_asm(kernel.signatures[0])
-    assert len(re.findall(rf"vfmadd\w*ps\s+[^\n]*%{register}", asm)) >= numba_matmul.MR * numba_matmul.NV
-    assert not re.search(r"gather|scatter", asm)
+    if numba.get_num_threads() < 2:
+        pytest.skip("needs 2 threads")
+    done = []
+
+    def task(i):
+        if i == 1:
+            raise ValueError("task 1 failed")
+        done.append(i)
+
+    with pytest.raises(ValueError, match="task 1 failed"):
+        numba_matmul.run_tasks(task, [(i,) for i in range(2)])
+    assert set(done) <= {0}  # task 0 ran, or never started once task 1 had failed

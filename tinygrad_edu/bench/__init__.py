@@ -125,16 +125,22 @@ def benchmark(settings: Settings, backends: Sequence[str], with_torch: bool = Tr
     counts = thread_list(settings.threads)
     with thread_counts(counts[0], torch):
         info = machine_info(torch)
+    notes: list[str] = []
     lines = list(backends)
     if torch is not None:
         lines += ["torch-cpu", "torch-cuda"] if torch.cuda.is_available() else ["torch-cpu"]
+    if not any(device_of_line(line) == "cuda" for line in lines):
+        from .gpu_check import gpu_unavailable
+
+        why = gpu_unavailable() or "no cupy line was asked for (--backends)"
+        notes.append(f"the GPU cases (our SGEMM vs cuBLAS at 4096, the LeNet step at batch 256) are left out: {why}")
     print("\n".join(machine_lines(info)))
     print(f"lines: {', '.join(lines)}; every library computes with the same thread count: "
           f"{' then '.join(_plural(n) for n in counts)}")  # fmt: skip
     print("note: the machine may be shared with other work; figures are medians over interleaved repeats.")
     print(f"note: {FIRST_MS}.\n")
+    print("".join(f"note: {note}\n" for note in notes))
     results: list[Result] = []
-    notes: list[str] = []
     timed = [s for s in settings.sections if s != "load"]
     for n in counts:
         with thread_counts(n, torch):

@@ -360,9 +360,13 @@ def scaled_dot_product_attention(
     if attn_mask is not None:  # it must broadcast to the scores' shape (..., L, S): name the op if not
         scores = (*query.shape[:-2], length, source)
         mask_shape = tuple(attn_mask.shape) if hasattr(attn_mask, "shape") else np.shape(attn_mask)
-        if len(mask_shape) > len(scores) or broadcast_shape(
-            "scaled_dot_product_attention (attn_mask against the scores (..., L, S))", scores, mask_shape
-        ) != scores:
+        if (
+            len(mask_shape) > len(scores)
+            or broadcast_shape(
+                "scaled_dot_product_attention (attn_mask against the scores (..., L, S))", scores, mask_shape
+            )
+            != scores
+        ):
             raise RuntimeError(
                 f"scaled_dot_product_attention: attn_mask of shape {mask_shape} does not broadcast to the "
                 f"attention scores' shape {scores} (..., L queries, S keys)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .. import kernels
 from ..device import xp_of
 from .moments import as_betas, running_mean_, signed_decayed_gradient, start_state
 from .optimizer import Optimizer, Params
@@ -66,10 +67,12 @@ class Adam(Optimizer):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         moments = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
         start_state(state, xp, theta, *moments)  # m, v (and v_max), all zeros at first
-        g = signed_decayed_gradient(theta, g, group)  # −g if maximize; g + λ·θ
-
         state["step"] = t = state["step"] + 1
         m, v = state["exp_avg"], state["exp_avg_sq"]  # updated in place: no new arrays per step
+        fused = getattr(kernels.current(), "adam_update", None)  # the same lines in one pass (numba)
+        if fused is not None and fused(theta, g, m, v, t, group):
+            return
+        g = signed_decayed_gradient(theta, g, group)  # −g if maximize; g + λ·θ
         running_mean_(m, g, beta1)  # m ← β1·m + (1 − β1)·g
         running_mean_(v, g * g, beta2)  # v ← β2·v + (1 − β2)·g²
         if group["amsgrad"]:
