@@ -359,30 +359,6 @@ class TensorOps(TensorMath, TensorBitwise, TensorReduce, TensorLayout, TensorInd
         return R.MaxResult(values, indices)
 
     @numpy_keywords
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Any:
-        """Index of the largest element (flattened when dim is None), an int64 tensor."""
-        return self._arg_extreme(dim, keepdim, "argmax")
-
-    def _arg_extreme(self, dim: Any, keepdim: bool, op: str) -> Any:
-        """argmax / argmin, each computed directly (no negation, so no overflow at an integer's minimum)."""
-        xp = array_module(self.device)
-        if self.numel() == 0:
-            raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
-        if dim is None:
-            i = xp.asarray(getattr(self.array, op)(), dtype=np.int64)
-            return self._wrap(i.reshape((1,) * self.ndim) if keepdim else i)
-        axis = _single_axis(dim, self.ndim, op)
-        if self.ndim == 0:
-            return self._wrap(xp.zeros((), dtype=np.int64))
-        i = getattr(self.array, op)(axis=axis).astype(np.int64, copy=False)
-        return self._wrap(xp.expand_dims(i, axis) if keepdim else i)
-
-    @numpy_keywords
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Any:
-        """Index of the smallest element."""
-        return self._arg_extreme(dim, keepdim, "argmin")
-
-    @numpy_keywords
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Any:
         """log Σ eˣ over ``dim``, without overflow (ops.reduce.LogSumExp)."""
         return R.LogSumExp.apply(self._floating(), R.normalize_dims(dim, self.ndim, "logsumexp"), keepdim)
@@ -398,16 +374,6 @@ class TensorOps(TensorMath, TensorBitwise, TensorReduce, TensorLayout, TensorInd
         """xᵢ − log Σⱼ e^xⱼ along ``dim`` (ops.reduce.LogSoftmax)."""
         axis = _single_axis(dim, self.ndim, "log_softmax")
         return R.LogSoftmax.apply(self._floating(), axis)
-
-    @numpy_keywords
-    def any(self, dim: Any = None, keepdim: bool = False) -> Any:
-        """True where any element over ``dim`` is nonzero (every element when None): a bool tensor."""
-        return self._wrap(self.array.any(axis=R.normalize_dims(dim, self.ndim, "any"), keepdims=keepdim))
-
-    @numpy_keywords
-    def all(self, dim: Any = None, keepdim: bool = False) -> Any:
-        """True where every element over ``dim`` is nonzero: a bool tensor."""
-        return self._wrap(self.array.all(axis=R.normalize_dims(dim, self.ndim, "all"), keepdims=keepdim))
 
     # ---- matrix product ----------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """The Tensor's products, running ops, sorting and statistics: prod, cumsum, cumprod, cummax, cummin,
-logcumsumexp, sort, argsort, topk, std_mean, var_mean, count_nonzero, histc.
+logcumsumexp, sort, argsort, topk, std_mean, var_mean, count_nonzero, histc; argmax/argmin, any/all.
 
 Differentiable ones call ops/scan.py; sort and topk are an order (ops/sort.py) followed by a gather,
 so their gradient goes back to the elements that were picked.
@@ -167,3 +167,39 @@ class TensorReduce:
             raise RuntimeError(f"histc: max must be larger than min, got min={min}, max={max}")
         counts, _ = np.histogram(a, bins=bins, range=(lo, hi))
         return self._wrap(counts.astype(self.dtype)).to(self.device)
+
+    # ---- arg-extremes and logical reductions (no gradient) -------------------------------------
+
+    @numpy_keywords
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        """Index of the largest element (flattened when dim is None), an int64 tensor."""
+        return self._arg_extreme(dim, keepdim, "argmax")
+
+    def _arg_extreme(self, dim: Any, keepdim: bool, op: str) -> Any:
+        """argmax / argmin, each computed directly (no negation, so no overflow at an integer's minimum)."""
+        xp = array_module(self.device)
+        if self.numel() == 0:
+            raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
+        if dim is None:
+            i = xp.asarray(getattr(self.array, op)(), dtype=np.int64)
+            return self._wrap(i.reshape((1,) * self.ndim) if keepdim else i)
+        axis = _axis(dim, self.ndim, op)
+        if self.ndim == 0:
+            return self._wrap(xp.zeros((), dtype=np.int64))
+        i = getattr(self.array, op)(axis=axis).astype(np.int64, copy=False)
+        return self._wrap(xp.expand_dims(i, axis) if keepdim else i)
+
+    @numpy_keywords
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        """Index of the smallest element."""
+        return self._arg_extreme(dim, keepdim, "argmin")
+
+    @numpy_keywords
+    def any(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """True where any element over ``dim`` is nonzero (every element when None): a bool tensor."""
+        return self._wrap(self.array.any(axis=normalize_dims(dim, self.ndim, "any"), keepdims=keepdim))
+
+    @numpy_keywords
+    def all(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """True where every element over ``dim`` is nonzero: a bool tensor."""
+        return self._wrap(self.array.all(axis=normalize_dims(dim, self.ndim, "all"), keepdims=keepdim))
