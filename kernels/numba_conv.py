@@ -20,7 +20,7 @@ phases of the padded image (pixel (i, j) stored in plane (c, i mod sh, j mod sw)
 (i // sh, j // sw)); koff then points into the right plane and the formula above still holds.
 
 The three kernels of the table, each a loop over images shared out between the threads in
-ranges (numba_matmul.run_tasks; each task has its own canvas):
+ranges (numba_threads.run_tasks; each task has its own canvas):
   - forward: y[n] = W @ B_n, tile by tile. With fewer filters than MR = 6,
     ``_shifted_row_kernel`` fills the register tile with MR·NR positions of one filter instead.
   - backward-input: the same loop. dx is a stride-1 convolution of dy, with zeros inserted
@@ -63,11 +63,10 @@ from .numba_matmul import (
     _register_tile,
     _slp_vectorizer,
     _store_tile,
-    run_tasks,
-    split,
     tile_cols,
 )
 from .numba_simd import lanes, vadd, vfma, vload, vsplat, vstore, vsum, vwidth, vzero
+from .numba_threads import run_tasks, split
 
 
 @njit(cache=True)

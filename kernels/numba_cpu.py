@@ -17,7 +17,7 @@ Table of contents:
     adam_update             numba_optim.py   optional (not in the table): Adam's step in one pass
 
 Every kernel but matmul_int8 takes float32 or float64 and shares its work between numba.get_num_threads()
-threads (numba_matmul.run_tasks). Compiled code is cached on disk (``cache=True``): the first
+threads (numba_threads.run_tasks). Compiled code is cached on disk (``cache=True``): the first
 call for a dtype compiles for a few seconds per kernel (about 16 s per dtype for the whole
 table here), later processes load it in well under a second.
 """

@@ -22,7 +22,6 @@ The four operations here say what they mean:
     vsum32(v)               v[0] + ... + v[LANES−1]: a few shuffles and ``vpaddd``
     vzero32(a)              (0, ..., 0)
 
-INPUT_DTYPES = ("int8", "uint8")  # what numba_compile.uncached asks about for this module
 LANES = VECTOR_BYTES // 4: 16 int32 in a 512-bit zmm register (AVX-512), 8 in a ymm (AVX2), 4
 in an xmm (SSE). tests/kernels/test_numba_int8.py compiles the kernel for haswell,
 skylake-avx512 and znver4 in subprocesses and reads the assembly: packed vpmulld and vpaddd of
@@ -39,25 +38,31 @@ from numba.core import cgutils
 from numba.extending import intrinsic, models, register_model
 from numba.np.arrayobj import make_array
 
-from .numba_matmul import run_tasks, split
-from .numba_simd import VECTOR_BYTES, target_features
+from . import numba_compile
+from .numba_simd import VECTOR_BYTES
+from .numba_threads import run_tasks, split
 
 
 def _pmaddwd() -> str | None:
     """LLVM's name for x86's ``pmaddwd`` at the vector width the kernels use; None where there is none.
 
-    512-bit needs AVX-512BW and 256-bit AVX2 (AVX alone has no 256-bit integer instructions);
-    without them, and off x86, vdot2 writes the same sum as plain IR.
+    512-bit needs AVX-512BW (every AVX-512 CPU LLVM knows has it, but for Knights Landing/Mill) and 256-bit
+    AVX2 (AVX alone has no 256-bit integer instructions); without them, and off x86, vdot2 writes the same
+    sum as plain IR. The ISA is read from LLVM's own assembly for the target (numba_compile.isa), so that
+    NUMBA_CPU_NAME=haswell with empty NUMBA_CPU_FEATURES is AVX2, as LLVM treats it.
     """
     import llvmlite.binding as ll
 
     if not ll.get_process_triple().startswith(("x86_64", "amd64", "i686", "i386")):
         return None
-    features = target_features().split(",")
-    needs = {64: ("+avx512bw", "llvm.x86.avx512.pmaddw.d.512"), 32: ("+avx2", "llvm.x86.avx2.pmadd.wd"),
-             16: ("+sse2", "llvm.x86.sse2.pmadd.wd")}  # fmt: skip
-    feature, name = needs[VECTOR_BYTES]
-    return name if feature in features or VECTOR_BYTES == 16 else None
+    isa = numba_compile.isa().split(" ")[0]
+    cpu, features = numba_compile.target()
+    if VECTOR_BYTES == 64:
+        no_bw = cpu in ("knl", "knm") or "-avx512bw" in features.split(",")
+        return None if no_bw else "llvm.x86.avx512.pmaddw.d.512"
+    if VECTOR_BYTES == 32:
+        return "llvm.x86.avx2.pmadd.wd" if isa == "AVX2" else None
+    return "llvm.x86.sse2.pmadd.wd"
 
 
 INPUT_DTYPES = ("int8", "uint8")  # what numba_compile.uncached asks about for this module
@@ -222,7 +227,7 @@ def _pack(rows: np.ndarray, n_rows: int, kp: int) -> np.ndarray:
 def matmul_int8(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """C = A @ B, (M, K) int8 or uint8 @ (K, N) int8 → (M, N) int32, every sum exact.
 
-    The rows of C are shared between numba.get_num_threads() threads (numba_matmul.run_tasks)
+    The rows of C are shared between numba.get_num_threads() threads (numba_threads.run_tasks)
     when the product is large enough to be worth it.
     """
     if a.dtype not in (np.int8, np.uint8) or b.dtype != np.int8:

@@ -26,7 +26,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from .numba_matmul import run_tasks, split
+from .numba_threads import run_tasks, split
 
 SERIAL_BELOW = 1 << 17  # fewer weights than this: one thread
 

@@ -11,7 +11,7 @@ winner's pixel number in an integer vector of the same lane count. The backwards
 window's gradient into dx, one number at a time: their writes go wherever the indices say (a
 scatter by nature), so they stay scalar.
 
-The planes are shared out between the threads (numba_matmul.run_tasks), in ranges, each task
+The planes are shared out between the threads (numba_threads.run_tasks), in ranges, each task
 with its own canvas; no two planes share an output, so the threads never write the same number.
 
 Window (oh, ow) covers input rows oh·sh + kh − ph and columns ow·sw + kw − pw; the parts that
@@ -27,7 +27,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from .numba_matmul import _slp_vectorizer, run_tasks, split
+from .numba_matmul import _slp_vectorizer
 from .numba_simd import (
     lanes,
     scalar_loop,
@@ -43,6 +43,7 @@ from .numba_simd import (
     vwhere_nan,
     vzero,
 )
+from .numba_threads import run_tasks, split
 
 
 @njit(cache=True)

@@ -30,7 +30,9 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .autograd_hooks import RemovableHandle, _run_queued_callbacks, queue_callback
+from .autograd_hooks import RemovableHandle as RemovableHandle  # re-exported: autograd.RemovableHandle
+from .autograd_hooks import _run_queued_callbacks
+from .autograd_hooks import queue_callback as queue_callback  # re-exported: autograd.queue_callback
 from .numerics import ieee_arithmetic
 from .tensor_version import VersionCounter, check_saved_versions, record_saved_versions, same_storage
 
@@ -390,17 +392,3 @@ def backward(root: Tensor, dy: Any, retain_graph: bool = False) -> None:
             if pending[id(leaf)] == 0:
                 leaf_done(leaf)
     _run_queued_callbacks()
-
-
-__all__ = [
-    "Function",
-    "RemovableHandle",
-    "backward",
-    "enable_grad",
-    "inference_mode",
-    "is_grad_enabled",
-    "is_inference_mode_enabled",
-    "no_grad",
-    "queue_callback",
-    "set_grad_enabled",
-]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tinygrad_edu.kernels import numba_matmul, numpy_ref
+from tinygrad_edu.kernels import numba_matmul, numba_threads, numpy_ref
 
 import tinygrad_edu as tge
 
@@ -82,10 +82,10 @@ def test_matmul_across_block_edges_and_thread_splits(shape_a, shape_b, dtype):
 
 def test_run_tasks_runs_every_task_once_and_split_covers_the_range():
     done = []
-    numba_matmul.run_tasks(lambda i: done.append(i), [(i,) for i in range(7)])
+    numba_threads.run_tasks(lambda i: done.append(i), [(i,) for i in range(7)])
     assert sorted(done) == list(range(7))
-    assert numba_matmul.split(10, 4) == [(0, 2), (2, 5), (5, 7), (7, 10)]
-    assert numba_matmul.split(2, 8) == [(0, 1), (1, 2)]
+    assert numba_threads.split(10, 4) == [(0, 2), (2, 5), (5, 7), (7, 10)]
+    assert numba_threads.split(2, 8) == [(0, 1), (1, 2)]
 
 
 def test_matmul_known_values_and_empty_shapes():
@@ -148,5 +148,5 @@ def test_run_tasks_raises_a_tasks_error_after_the_running_tasks_end():
         done.append(i)
 
     with pytest.raises(ValueError, match="task 1 failed"):
-        numba_matmul.run_tasks(task, [(i,) for i in range(2)])
+        numba_threads.run_tasks(task, [(i,) for i in range(2)])
     assert set(done) <= {0}  # task 0 ran, or never started once task 1 had failed
