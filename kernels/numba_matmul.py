@@ -79,7 +79,9 @@ NR_BYTES = NV * VECTOR_BYTES  # a row of the tile in bytes: 8 (SSE) to 64 (AVX-5
 KC = 512  # depth of a K slice: each micro-kernel call runs 512 steps between loads and stores of C
 MC_BYTES = 256 * 1024  # an A block MC × KC: 126 rows float32, 60 float64
 NC = 4096  # width of a B block (KC × NC in L3); a multiple of NR for every dtype and ISA
-SERIAL_BELOW = 1 << 20  # fewer multiply-adds than this (a 100³ product): one thread does it all
+SERIAL_BELOW = 1 << 23  # fewer multiply-adds than this (a 200³ product, ~40 µs): one thread does it all;
+# below it, waking a second thread (tens of µs when another program holds the other core) costs more than
+# it saves: the bench measured 128³ at 2 threads 0.41× the speed of 1 thread on a busy 2-core machine
 
 
 def _blocks(itemsize: int, m: int, n: int, k: int) -> tuple[int, int, int, int]:

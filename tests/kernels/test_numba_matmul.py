@@ -74,7 +74,8 @@ def test_matmul_batched_agrees_with_reference(batch, m, k, n, dtype, a_layout, s
         ((1, 150, 90), (1, 90, 80)),  # a stack of one: row ranges
     ],
 )
-def test_matmul_across_block_edges_and_thread_splits(shape_a, shape_b, dtype):
+def test_matmul_across_block_edges_and_thread_splits(shape_a, shape_b, dtype, monkeypatch):
+    monkeypatch.setattr(numba_matmul, "SERIAL_BELOW", 1 << 20)  # these small products on every thread too
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal(shape_a).astype(dtype), rng.standard_normal(shape_b).astype(dtype)
     assert_close_to_reference(numba_cpu.matmul(a, b), a, b)
