@@ -98,15 +98,22 @@ assert abs(share - 0.15) < 0.02 and abs(as_mask - 0.8) < 0.05 and not (chosen & 
 # %% [markdown]
 # ## Pretraining
 #
-# The loop is the usual one, on masked batches. At the start the model guesses uniformly, a loss of
+# The loop is the usual one, on masked batches, with BERT's learning-rate schedule (a linear warm-up, then a linear
+# decay to 0). The corpus is made of synthetic multi-sentence reviews that keep one sentiment throughout ("the plot was
+# not bad but the music felt dull . the acting was not good . i hated it"), so a hidden adjective or verdict can only
+# be filled in from the polarity of the *other* sentences. At the start the model guesses uniformly, a loss of
 # $\ln V$. It learns the grammar first (which word may follow which); which adjectives go together ("clever and
 # fresh") and which verdict a sentence earns come later, and need far more steps.
 
 # %%
-opt = tge.optim.AdamW(mlm.parameters(), lr=1e-3, weight_decay=0.01)
+opt = tge.optim.AdamW(mlm.parameters(), lr=2e-3, weight_decay=0.01)
+epochs = sized(full=2, fast=1)
+total = epochs * -(-len(x_unl) // 64)  # optimizer steps
+rise = total // 10  # BERT's schedule: warm up linearly over the first 10 % of the steps, then decay linearly to 0
+schedule = tge.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / rise, (total - s) / (total - rise + 1)))
 rng = np.random.default_rng(0)
 losses, start = [], time.perf_counter()
-for _epoch in range(sized(full=1, fast=1)):
+for _epoch in range(epochs):
     for batch in np.split(rng.permutation(len(x_unl)), np.arange(64, len(x_unl), 64)):
         inputs, labels = text.mask_tokens(x_unl[batch], tok, rng=rng)
         logits = mlm(inputs)
@@ -114,6 +121,7 @@ for _epoch in range(sized(full=1, fast=1)):
         opt.zero_grad()
         loss.backward()
         opt.step()
+        schedule.step()
         losses.append(loss.item())
 print(f"{len(losses)} steps in {time.perf_counter() - start:.0f} s; loss {np.mean(losses[:10]):.2f} → "
       f"{np.mean(losses[-20:]):.2f} (ln V = {np.log(len(tok)):.2f})")  # fmt: skip
