@@ -59,7 +59,11 @@ def pretrain_mlm(
     opt = optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     total = epochs * -(-len(ids) // batch_size)
     rise = max(1, int(warmup * total))
-    schedule = optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / rise, max(0.0, (total - s) / (total - rise + 1))))
+
+    def factor(step: int) -> float:  # the share of ``lr`` at this step
+        return min((step + 1) / rise, max(0.0, (total - step) / (total - rise + 1)))
+
+    schedule = optim.lr_scheduler.LambdaLR(opt, factor)
     vocab, losses = len(tokenizer.vocab), []
     model.train()
     for _ in range(epochs):
