@@ -24,10 +24,11 @@ the order (a Transformer, an RNN) can get every sentence right. ``swap_clauses``
 pairs; the tests assert they exist and that a bag-of-words model trained on plenty of data
 stays below 100 % while the grammar itself is fully determined by the word order.
 
-The same generator without its labels is the unlabelled corpus a masked language model
-pretrains on (``make_unlabelled``): like real reviews, some of its sentences end with a verdict
-("… . i loved it"), and predicting a hidden verdict or adjective requires knowing which
-adjectives are positive and what ``not`` and ``but`` do, which is what the classifier later needs.
+The same generator without its labels makes the unlabelled corpus a masked language model
+pretrains on (``make_unlabelled``): synthetic reviews of a few sentences that keep one sentiment
+and end with a verdict ("… . the acting was not good . i hated it"), so predicting a hidden
+verdict or adjective requires knowing which adjectives are positive and what ``not`` and ``but``
+do in the other sentences, which is what the classifier later needs.
 """
 
 from __future__ import annotations
@@ -127,7 +128,12 @@ def make_sentiment(
 
 
 def make_unlabelled(
-    n: int = 10000, seed: int = 1, p_verdict: float = 1.0, p_pair: float = 0.6, parts: int = 2
+    n: int = 10000,
+    seed: int = 1,
+    p_verdict: float = 1.0,
+    p_pair: float = 0.6,
+    parts: int = 2,
+    kinds: tuple[str, ...] = KINDS,
 ) -> list[str]:
     """``n`` synthetic reviews from the same grammar without their labels: a corpus for masked-language pretraining.
 
@@ -141,10 +147,15 @@ def make_unlabelled(
     sentence ("the acting was not <mask>") or the verdict ("i <mask> it"), a masked language model
     has to work out the polarity of the OTHER sentences, negation and contrast included, and which
     of the 32 adjectives share a polarity. That is how sentiment gets into a model pretrained on
-    unlabelled text, and what the classifier later reads out. ``p_pair``: the chance of two
-    adjectives in one clause ("clever and fresh", always of one polarity).
+    unlabelled text, and what the classifier later reads out. (Measured: the tiny BERT of lesson 23
+    does not find the polarities within ~1000 pretraining steps — positive and negative adjectives
+    keep the same mean cosine similarity, and its zero-shot verdict probe stays at chance.)
+
+    ``p_pair``: the chance of two adjectives in one clause ("clever and fresh", always of one
+    polarity); ``parts``: sentences per review; ``kinds``: the kinds of the first sentence, as in
+    ``make_sentiment``.
     """
-    first = make_sentiment(n, seed=seed + 1000, p_pair=p_pair)
+    first = make_sentiment(n, seed=seed + 1000, p_pair=p_pair, kinds=kinds)
     rng = np.random.default_rng([seed, 12])
     texts = []
     for text, label in zip(first.texts, first.labels):

@@ -3,7 +3,7 @@
 Each is the usual PyTorch loop (forward, loss, zero_grad, backward, step), on token ids:
 
     ids = encode(tok, texts, max_length=32)                       # (N, 32) int64, padded with <pad>
-    pretrain_mlm(mlm, tok, ids, epochs=5)                         # masked-LM on unlabelled text
+    pretrain_mlm(mlm, tok, ids, epochs=5)                         # masked-LM, warm-up + linear decay
     clf.bert.load_state_dict(mlm.bert.state_dict())
     train_classifier(clf, ids_train, y_train, epochs=10)          # fine-tuning (or training from scratch)
     accuracy(clf, ids_test, y_test)                               # in eval mode, under no_grad
