@@ -18,8 +18,8 @@
 # bag of words of lesson 21, with a zero-shot probe that tells whether pretraining has found the sentiment yet; and
 # read an attention heat-map of a negated sentence.
 #
-# **Run time:** about 90 s (`TGE_FAST=1`: about 15 s; fast mode pretrains for only a few dozen steps, so its numbers
-# are only checked loosely).
+# **Run time:** about 4 minutes, most of it 3000 pretraining steps (`TGE_FAST=1`: about 15 s; fast mode pretrains for
+# only a few dozen steps, so its numbers are only checked loosely).
 
 # %%
 import time
@@ -28,14 +28,14 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import tinygrad_edu as tge
-import tinygrad_edu.nn.functional as F
 from tinygrad_edu import text
 from tinygrad_edu.course import out_dir, quote, show, sized
-from tinygrad_edu.text.training import accuracy, encode, train_classifier
+from tinygrad_edu.text.training import accuracy, encode, pretrain_mlm, train_classifier
 
 tge.manual_seed(0)
 L = 32  # tokens per sentence, <cls> and <sep> included
-unlabelled = text.make_unlabelled(sized(full=20000, fast=1500), seed=1)  # no labels: text to pretrain on
+# no labels: synthetic three-sentence reviews to pretrain on
+unlabelled = text.make_unlabelled(sized(full=24000, fast=1500), seed=1, parts=3, p_pair=1.0)
 labelled = text.make_sentiment(300, seed=0)  # a few hundred labelled sentences
 test = text.make_sentiment(2000, seed=7)  # held out
 negated = test.subset(test.negated)  # the sentences with "not": where word order matters most
@@ -98,23 +98,17 @@ assert abs(share - 0.15) < 0.02 and abs(as_mask - 0.8) < 0.05 and not (chosen & 
 # %% [markdown]
 # ## Pretraining
 #
-# The loop is the usual one, on masked batches. At the start the model guesses uniformly, a loss of
+# The loop is the usual one, on masked batches, with BERT's learning-rate schedule (a linear warm-up, then a linear
+# decay to 0). The corpus is made of synthetic multi-sentence reviews that keep one sentiment throughout ("the plot was
+# not bad but the music felt dull . the acting was not good . i hated it"), so a hidden adjective or verdict can only
+# be filled in from the polarity of the *other* sentences. At the start the model guesses uniformly, a loss of
 # $\ln V$. It learns the grammar first (which word may follow which); which adjectives go together ("clever and
 # fresh") and which verdict a sentence earns come later, and need far more steps.
 
 # %%
-opt = tge.optim.AdamW(mlm.parameters(), lr=1e-3, weight_decay=0.01)
-rng = np.random.default_rng(0)
-losses, start = [], time.perf_counter()
-for _epoch in range(sized(full=1, fast=1)):
-    for batch in np.split(rng.permutation(len(x_unl)), np.arange(64, len(x_unl), 64)):
-        inputs, labels = text.mask_tokens(x_unl[batch], tok, rng=rng)
-        logits = mlm(inputs)
-        loss = F.cross_entropy(logits.reshape(-1, len(tok)), labels.reshape(-1), ignore_index=-100)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
+quote(pretrain_mlm)
+start = time.perf_counter()
+losses = pretrain_mlm(mlm, tok, x_unl, epochs=sized(full=8, fast=1), batch_size=64, lr=1e-3)
 print(f"{len(losses)} steps in {time.perf_counter() - start:.0f} s; loss {np.mean(losses[:10]):.2f} → "
       f"{np.mean(losses[-20:]):.2f} (ln V = {np.log(len(tok)):.2f})")  # fmt: skip
 assert np.mean(losses[-10:]) < np.mean(losses[:10]) - sized(full=1.0, fast=0.1)
@@ -174,6 +168,8 @@ for name, acc in results.items():
     print(f"{name:>14}: {acc:.3f} on {len(negated)} held-out negated sentences")
 print(f"one fine-tuning epoch: {epoch_seconds['pretrained']:.2f} s")
 assert epoch_seconds["pretrained"] < 30 and all(0 <= a <= 1 for a in results.values())
+gain = {k: results["pretrained"] - v for k, v in results.items() if k != "pretrained"}
+print("pretraining's gain, in accuracy points:", {k: round(100 * v, 1) for k, v in gain.items()}, "(the target is ≥ 5)")
 
 # %% [markdown]
 # Read the three numbers together with the zero-shot probe above. Pretraining can only transfer what it has found:

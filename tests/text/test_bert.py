@@ -108,3 +108,26 @@ def test_pretrained_encoder_saves_and_loads_into_the_classifier(tmp_path):
     clf.bert.load_state_dict(restored.bert.state_dict())
     x = batch()["input_ids"]
     np.testing.assert_array_equal(clf.bert(x).numpy(), mlm.bert(x).numpy())
+
+
+def test_pretrain_mlm_warms_up_then_decays_and_lowers_the_loss(monkeypatch):
+    from tinygrad_edu import optim
+    from tinygrad_edu.text.training import encode, pretrain_mlm
+
+    rates = []
+    step = optim.AdamW.step
+
+    def recording_step(self, *args, **kwargs):
+        rates.append(self.param_groups[0]["lr"])
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(optim.AdamW, "step", recording_step)
+    tge.manual_seed(0)
+    mlm = BertForMaskedLM(tiny(dropout=0.0))
+    ids = encode(TOK, ["the plot was good", "the acting was not bad", "good but boring"] * 20, 12)
+    losses = pretrain_mlm(mlm, TOK, ids, epochs=10, batch_size=6, lr=1e-2, warmup=0.2)
+    assert len(losses) == len(rates) == 100  # one loss per step
+    peak = int(np.argmax(rates))
+    assert rates[peak] == pytest.approx(1e-2) and 15 <= peak <= 21  # linear warm-up over 20 % of the steps
+    assert np.all(np.diff(rates[:peak]) > 0) and np.all(np.diff(rates[peak:]) < 0) and rates[-1] < 2e-3
+    assert np.mean(losses[-10:]) < np.mean(losses[:10]) - 0.5

@@ -77,3 +77,14 @@ def test_logistic_regression_on_counts_also_stays_below_100_percent():
     model = tge.nn.Linear(x.shape[1], 2)
     train_classifier(model, x, ds.labels, epochs=20, batch_size=64, lr=0.01, pad_id=None)
     assert accuracy(model, x, ds.labels) < 0.9
+
+
+def test_unlabelled_reviews_keep_one_sentiment_across_their_sentences():
+    reviews = make_unlabelled(300, seed=2, parts=3)
+    assert len(reviews) == 300 and make_unlabelled(300, seed=2, parts=3) == reviews
+    for review in reviews:
+        *sentences, verdict = review.split(" . ")
+        assert len(sentences) == 3 and verdict in ("i loved it", "i liked it", "i hated it", "i disliked it")
+        polarity = int(verdict in ("i loved it", "i liked it"))
+        assert [rule(s) for s in sentences] == [polarity] * 3  # every sentence agrees with the verdict
+    assert not any(" . i " in r for r in make_unlabelled(50, p_verdict=0.0))

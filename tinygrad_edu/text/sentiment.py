@@ -24,10 +24,11 @@ the order (a Transformer, an RNN) can get every sentence right. ``swap_clauses``
 pairs; the tests assert they exist and that a bag-of-words model trained on plenty of data
 stays below 100 % while the grammar itself is fully determined by the word order.
 
-The same generator without its labels is the unlabelled corpus a masked language model
-pretrains on (``make_unlabelled``): like real reviews, some of its sentences end with a verdict
-("… . i loved it"), and predicting a hidden verdict or adjective requires knowing which
-adjectives are positive and what ``not`` and ``but`` do, which is what the classifier later needs.
+The same generator without its labels makes the unlabelled corpus a masked language model
+pretrains on (``make_unlabelled``): synthetic reviews of a few sentences that keep one sentiment
+and end with a verdict ("… . the acting was not good . i hated it"), so predicting a hidden
+verdict or adjective requires knowing which adjectives are positive and what ``not`` and ``but``
+do in the other sentences, which is what the classifier later needs.
 """
 
 from __future__ import annotations
@@ -126,25 +127,43 @@ def make_sentiment(
     return TextDataset(texts, labels, list(CLASSES), negated, chosen)
 
 
-def make_unlabelled(n: int = 10000, seed: int = 1, p_verdict: float = 1.0, p_pair: float = 0.6) -> list[str]:
-    """``n`` sentences from the same grammar without their labels: a corpus for masked-language pretraining.
+def make_unlabelled(
+    n: int = 10000,
+    seed: int = 1,
+    p_verdict: float = 1.0,
+    p_pair: float = 0.6,
+    parts: int = 2,
+    kinds: tuple[str, ...] = KINDS,
+) -> list[str]:
+    """``n`` synthetic reviews from the same grammar without their labels: a corpus for masked-language pretraining.
 
-    Like many real reviews, they end with the writer's verdict (each with probability
-    ``p_verdict``): "… . i loved it", "… . i hated it" (or liked / disliked). Nobody labelled
-    them; the verdict is just more text, but to fill in "i <mask> it" a masked language model
-    has to work out the sentence's sentiment, negation and contrast included, which is how
-    sentiment can get into a model pretrained on unlabelled text. Clauses also have more
-    adjective pairs ("clever and fresh", ``p_pair``), the plainest evidence of which adjectives
-    share a polarity. (Measured: the tiny BERT of lesson 23 does not pick the verdicts up within
-    a few thousand pretraining steps; its zero-shot verdict probe stays at chance.)
+    Each review is ``parts`` sentences that share one sentiment, like a real review whose writer
+    keeps one opinion throughout, then (with probability ``p_verdict``) the writer's verdict:
+
+        "the plot was not bad but the music felt dull . the acting was not good . i hated it"
+
+    The first sentence is any sentence of ``make_sentiment`` (negation, "but", "although"), the
+    later ones single clauses. Nobody labelled them; but to fill in a hidden adjective of one
+    sentence ("the acting was not <mask>") or the verdict ("i <mask> it"), a masked language model
+    has to work out the polarity of the OTHER sentences, negation and contrast included, and which
+    of the 32 adjectives share a polarity. That is how sentiment gets into a model pretrained on
+    unlabelled text, and what the classifier later reads out. (Measured: the tiny BERT of lesson 23
+    does not find the polarities within ~1000 pretraining steps — positive and negative adjectives
+    keep the same mean cosine similarity, and its zero-shot verdict probe stays at chance.)
+
+    ``p_pair``: the chance of two adjectives in one clause ("clever and fresh", always of one
+    polarity); ``parts``: sentences per review; ``kinds``: the kinds of the first sentence, as in
+    ``make_sentiment``.
     """
-    ds = make_sentiment(n, seed=seed + 1000, p_pair=p_pair)
+    first = make_sentiment(n, seed=seed + 1000, p_pair=p_pair, kinds=kinds)
     rng = np.random.default_rng([seed, 12])
     texts = []
-    for text, label in zip(ds.texts, ds.labels):
+    for text, label in zip(first.texts, first.labels):
+        polarity = 1 if label else -1
+        sentences = [text] + [_clause(rng, polarity, 0.4, p_pair)[0] for _ in range(parts - 1)]
         if rng.random() < p_verdict:
-            text += " . i " + rng.choice(VERDICTS[int(label)]) + " it"
-        texts.append(text)
+            sentences.append("i " + rng.choice(VERDICTS[int(label)]) + " it")
+        texts.append(" . ".join(sentences))
     return texts
 
 

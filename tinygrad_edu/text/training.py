@@ -3,7 +3,7 @@
 Each is the usual PyTorch loop (forward, loss, zero_grad, backward, step), on token ids:
 
     ids = encode(tok, texts, max_length=32)                       # (N, 32) int64, padded with <pad>
-    pretrain_mlm(mlm, tok, ids, epochs=5)                         # masked-LM on unlabelled text
+    pretrain_mlm(mlm, tok, ids, epochs=5)                         # masked-LM, warm-up + linear decay
     clf.bert.load_state_dict(mlm.bert.state_dict())
     train_classifier(clf, ids_train, y_train, epochs=10)          # fine-tuning (or training from scratch)
     accuracy(clf, ids_test, y_test)                               # in eval mode, under no_grad
@@ -48,24 +48,34 @@ def pretrain_mlm(
     batch_size: int = 64,
     lr: float = 1e-3,
     seed: int = 0,
+    warmup: float = 0.1,
 ) -> list[float]:
-    """Masked-language-model pretraining on token ids (N, L); returns each epoch's mean loss."""
+    """Masked-language-model pretraining on token ids (N, L); returns every step's loss.
+
+    AdamW with BERT's schedule: the learning rate rises linearly from 0 to ``lr`` over the first
+    ``warmup`` share of the steps, then falls linearly back to 0 at the last step.
+    """
     rng = np.random.default_rng(seed)
     opt = optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    total = epochs * -(-len(ids) // batch_size)
+    rise = max(1, int(warmup * total))
+
+    def factor(step: int) -> float:  # the share of ``lr`` at this step
+        return min((step + 1) / rise, max(0.0, (total - step) / (total - rise + 1)))
+
+    schedule = optim.lr_scheduler.LambdaLR(opt, factor)
     vocab, losses = len(tokenizer.vocab), []
     model.train()
     for _ in range(epochs):
-        total = 0.0
-        batches = _batches(len(ids), batch_size, rng)
-        for index in batches:
+        for index in _batches(len(ids), batch_size, rng):
             inputs, labels = mask_tokens(_trim(ids[index], tokenizer.pad_token_id), tokenizer, rng=rng)
             logits = model(inputs)
             loss = F.cross_entropy(logits.reshape(-1, vocab), labels.reshape(-1), ignore_index=-100)
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += loss.item()
-        losses.append(total / len(batches))
+            schedule.step()
+            losses.append(loss.item())
     return losses
 
 
