@@ -47,7 +47,7 @@ def test_timer_first_call_median_best_and_interleaving():
         "a": scripted(clock, [5.0, 1.0, 1.0, 1.0, 3.0, 1.0, 2.0], log, "a"),  # compiles on the first call
         "b": scripted(clock, [0.5, 0.5, 0.5, 0.5, 0.7, 0.4, 0.6], log, "b"),
     }
-    t = time_interleaved(fns, repeat=3, min_sample_s=0.0, clock=clock)
+    t = time_interleaved(fns, repeat=3, min_sample_s=0.0, clock=clock, settle_s=0.0)
     assert t["a"].first == 5.0 and t["a"].samples == pytest.approx([3.0, 1.0, 2.0])
     assert t["a"].median == pytest.approx(2.0) and t["a"].best == pytest.approx(1.0) and t["a"].calls_per_sample == 1
     assert t["b"].first == 0.5 and t["b"].median == pytest.approx(0.6) and t["b"].best == pytest.approx(0.4)

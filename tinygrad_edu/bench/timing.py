@@ -55,10 +55,21 @@ def calls_per_sample(fn: Callable[[], Any], min_sample_s: float, clock: Callable
     return max(1, math.ceil(min_sample_s / max(fastest, 1e-9)))
 
 
+SETTLE_S = 0.15  # how long a line's library keeps its threads spinning after a call (OpenBLAS: ~2²⁸ cycles)
+
+
 def time_interleaved(
-    fns: dict[str, Callable[[], Any]], repeat: int, min_sample_s: float, clock: Callable[[], float] = time.perf_counter
+    fns: dict[str, Callable[[], Any]],
+    repeat: int,
+    min_sample_s: float,
+    clock: Callable[[], float] = time.perf_counter,
+    settle_s: float = SETTLE_S,
 ) -> dict[str, Timing]:
     """Time every function: its first call alone, then ``repeat`` rounds of one sample of each, in turn.
+
+    Before each sample, ``settle_s`` of sleep: OpenBLAS's and OpenMP's worker threads keep spinning for a while
+    after a call returns, and on a 2-core machine they would take the core the next line's threads need
+    (measured: Numba's 2-thread matmul at 1024 ran at 186 GFLOP/s right after a torch matmul, 327 alone).
 
     Between the first call and the rounds, ``calls_per_sample`` warms each function up (three
     calls) and decides how many calls make its sample. A sample of several calls starts with one
@@ -77,6 +88,8 @@ def time_interleaved(
     for r in range(repeat):
         shift = r % len(names)
         for name in names[shift:] + names[:shift]:
+            if settle_s > 0 and len(names) > 1:
+                time.sleep(settle_s)  # the previous line's spinning threads go to sleep
             number = timings[name].calls_per_sample
             if number > 1:
                 fns[name]()  # untimed: wakes the thread pools up
