@@ -229,14 +229,17 @@ for name in CONV_BACKENDS:
 # micro-kernel will read it, zero-padded to whole tiles, so that every later read is contiguous (and
 # a transposed input costs nothing extra: it is read once, while packing); that block stays in the
 # large shared L3 cache. The third loop (**ic**) packs an MC × KC block of A that fits in a core's
-# L2, and this is the loop the threads share (`prange`). The last two loops (**jr**, **ir**) walk
-# those blocks in micro-panels: a thin KC × 16 sliver of packed B stays in L1 while every 6 × KC
-# sliver of A streams past it. At the bottom, the micro-kernel computes a 6 × 16 tile of C (float32)
-# held entirely *in registers*: at each step k it loads 16 numbers of B as two vector registers,
-# broadcasts 6 numbers of A, and issues 12 fused multiply-adds that do not depend on each other,
-# enough to keep the core's two FMA units busy. The file's docstring explains the two tricks that
-# make Numba emit that code (a stack-allocated tile, and LLVM's SLP vectoriser) and shows the
-# instructions it produced.
+# L2; the row blocks of C are what the threads share (`kernels/numba_threads.py`). The last two loops (**jr**,
+# **ir**) walk those blocks in micro-panels: a thin KC × NR sliver of packed B stays in L1 while every 6 × KC
+# sliver of A streams past it. At the bottom, the micro-kernel computes a 6 × NR tile of C held entirely
+# *in registers*; NR follows the CPU's vector registers. With AVX2 (16 ymm registers of 8 floats) the tile
+# is 6 × 16: at each step k it loads 16 numbers of B as two registers, broadcasts 6 numbers of A and issues
+# 12 independent fused multiply-adds, in 12 accumulators. With AVX-512 (32 zmm registers of 16 floats, as on
+# this project's znver5 machine) it is 6 × 64: four registers of B, 24 accumulators, 24 FMAs per step.
+# The kernels are written with explicit vectors (`kernels/numba_simd.py`) so that LLVM cannot fall back to
+# gathers, and `tests/kernels/test_numba_asm.py` checks the instructions for six CPUs. On this machine the
+# bench measured it at 0.93× OpenBLAS's speed on one thread at n = 1024 (202 against 216 GFLOP/s) and 0.99×
+# on two (382 against 384): `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE tinygrad-edu bench`.
 #
 # ## Where does a training step spend its time? The profiler
 #
