@@ -1,4 +1,4 @@
-# Adapted from github.com/pytorch/examples (commit 77f55b9), regression/main.py, under its BSD 3-Clause licence:
+# Adapted from github.com/pytorch/examples (commit 77f55b9), mnist/main.py, under its BSD 3-Clause licence:
 #
 # BSD 3-Clause License
 #

@@ -11,6 +11,8 @@ Function (ops/norm.py: y = γ x̂ + β with the written-out backward):
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..autograd import no_grad
@@ -87,6 +89,14 @@ def instance_norm(
     return LayerNorm.apply(input, w, b, spatial, eps)
 
 
+_NOT_CHANNELS = (
+    "{op}: Received a {ndim}-D input to {op}, which is deprecated and will result in an error in a future release. "
+    "To retain the behavior and silence this warning, please use dropout instead. Note that {op} exists to provide "
+    "channel-wise dropout on inputs with {dims} spatial dimensions, a channel dimension, and an optional batch "
+    "dimension (i.e. {io} inputs)."
+)
+
+
 def _channel_dropout(input: Tensor, p: float, training: bool, feature_dims: int, op: str) -> Tensor:
     """Zero whole channels: one keep/drop draw per (sample, channel), the survivors scaled by 1/(1 − p).
 
@@ -119,6 +129,11 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     Neighbouring pixels of a feature map are strongly correlated, so dropping pixels one by one
     hardly regularises a convolution; dropping the whole map does (Tompson et al., 2015).
     """
+    if input.ndim not in (3, 4):  # PyTorch's deprecated behaviour, kept: elementwise dropout, with its warning
+        warnings.warn(_NOT_CHANNELS.format(op="dropout2d", ndim=input.ndim, dims="2", io="3D or 4D"), stacklevel=2)
+        from .functional import dropout  # (functional imports this file)
+
+        return dropout(input, p, training)
     return _channel_dropout(input, p, training, 2, "dropout2d")
 
 
