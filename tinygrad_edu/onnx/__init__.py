@@ -32,15 +32,12 @@ import numpy as np
 from ..autograd import no_grad
 from ..nn.module import Module
 from ..tensor import Tensor
+from .errors import UnsupportedLayerError
 from .layers import TRANSLATIONS, Graph
 
 __all__ = ["export", "UnsupportedLayerError", "TRANSLATIONS", "OPSET"]
 
 OPSET = 17  # LayerNormalization needs 17; onnxruntime ≥ 1.14 runs it
-
-
-class UnsupportedLayerError(NotImplementedError):
-    """The model has a layer (or an operation between layers) that ``export`` cannot write as ONNX."""
 
 
 def _import_onnx() -> Any:

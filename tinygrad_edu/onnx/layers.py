@@ -30,6 +30,7 @@ import numpy as np
 
 from .. import nn
 from ..nn import functional as F
+from .errors import UnsupportedLayerError
 
 
 class Graph:
@@ -97,7 +98,7 @@ def conv2d(g: Graph, m: nn.Conv2d, x: str, shape: tuple) -> str:
     if m.padding_mode != "zeros" and any(pads):
         modes = {"reflect": "reflect", "replicate": "edge"}
         if m.padding_mode not in modes:
-            raise NotImplementedError(f"onnx.export: Conv2d padding_mode={m.padding_mode!r} has no ONNX Pad mode")
+            raise UnsupportedLayerError(f"onnx.export: Conv2d padding_mode={m.padding_mode!r} has no ONNX Pad mode")
         onnx_pads = g.const(np.array([0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]], np.int64), "pads")
         x, pads = g.node("Pad", [x, onnx_pads], "pad", mode=modes[m.padding_mode]), [0, 0, 0, 0]
     inputs = [x, g.const(_w(m.weight), "weight")] + ([] if m.bias is None else [g.const(_w(m.bias), "bias")])
@@ -165,7 +166,7 @@ def flatten(g: Graph, m: nn.Flatten, x: str, shape: tuple) -> str:
 def batch_norm(g: Graph, m: Any, x: str, shape: tuple) -> str:
     """(x − running mean) / √(running var + ε) · γ + β (eval mode)."""
     if m.running_mean is None:
-        raise NotImplementedError(
+        raise UnsupportedLayerError(
             f"onnx.export: {type(m).__name__}(track_running_stats=False) normalises with batch statistics even "
             "in eval mode; ONNX's BatchNormalization needs running statistics"
         )
@@ -204,7 +205,7 @@ def _matmul_add(g: Graph, x: str, w: np.ndarray, b: np.ndarray | None, hint: str
 def attention(g: Graph, m: nn.MultiheadAttention, x: str, shape: tuple) -> str:
     """Self-attention (query = key = value, no masks): the heads' softmax(q kᵀ/√d) v mixed by out_proj."""
     if len(shape) != 3:
-        raise NotImplementedError("onnx.export: MultiheadAttention is exported for 3-D (batched) inputs")
+        raise UnsupportedLayerError("onnx.export: MultiheadAttention is exported for 3-D (batched) inputs")
     e, h, d = m.embed_dim, m.num_heads, m.head_dim
     if not m.batch_first:  # (L, N, E) → (N, L, E)
         x = g.node("Transpose", [x], "to_batch_first", perm=[1, 0, 2])
@@ -233,7 +234,7 @@ def encoder_layer(g: Graph, m: nn.TransformerEncoderLayer, x: str, shape: tuple)
     elif m.activation is F.gelu:
         act = lambda t: _gelu_nodes(g, t, "none")  # noqa: E731
     else:
-        raise NotImplementedError(f"onnx.export: TransformerEncoderLayer activation {m.activation!r} (use relu/gelu)")
+        raise UnsupportedLayerError(f"onnx.export: TransformerEncoderLayer activation {m.activation!r} (use relu/gelu)")
 
     def sa(t: str) -> str:
         return attention(g, m.self_attn, t, shape)

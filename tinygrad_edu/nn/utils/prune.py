@@ -21,6 +21,7 @@ whole number of them; a fraction is rounded to the nearest count, as PyTorch's `
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Iterable
 from typing import Any
 
@@ -65,7 +66,7 @@ def _count(amount: int | float, size: int, what: str) -> int:
     return round(amount * size)
 
 
-class BasePruningMethod:
+class BasePruningMethod(abc.ABC):
     """A way of choosing a mask; also the forward pre-hook that applies it (``weight = weight_orig · mask``).
 
     Subclasses define ``compute_mask(t, default_mask)``: the new 0/1 mask (an array shaped like
@@ -80,9 +81,9 @@ class BasePruningMethod:
         """The forward pre-hook: recompute ``module.<name>`` from ``<name>_orig`` and ``<name>_mask``."""
         object.__setattr__(module, self._tensor_name, self.apply_mask(module))
 
+    @abc.abstractmethod
     def compute_mask(self, t: Any, default_mask: Any) -> Any:
-        """The new mask for importance scores ``t`` (an array) given the mask so far."""
-        raise NotImplementedError(f"{type(self).__name__} must define compute_mask(t, default_mask)")
+        """The new mask for importance scores ``t`` (an array) given the mask so far (PyTorch's abstract method)."""
 
     def apply_mask(self, module: Any) -> Tensor:
         """weight_orig · weight_mask (a Tensor in the graph of weight_orig, so the gradient flows to it)."""
