@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ..autograd import Function
 from ..device import xp_of
 from .activation import _erf
@@ -43,14 +41,12 @@ class Asin(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(invalid="ignore"):
-            return xp_of(x).arcsin(x)
+        return xp_of(x).arcsin(x)
 
     @staticmethod
     def backward(ctx, dy):
         (x,) = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return dy / xp_of(x).sqrt(1 - x * x)
+        return dy / xp_of(x).sqrt(1 - x * x)
 
 
 class Acos(Function):
@@ -59,14 +55,12 @@ class Acos(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(invalid="ignore"):
-            return xp_of(x).arccos(x)
+        return xp_of(x).arccos(x)
 
     @staticmethod
     def backward(ctx, dy):
         (x,) = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return -dy / xp_of(x).sqrt(1 - x * x)
+        return -dy / xp_of(x).sqrt(1 - x * x)
 
 
 class Atan(Function):
@@ -89,14 +83,12 @@ class Sinh(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(over="ignore"):
-            return xp_of(x).sinh(x)
+        return xp_of(x).sinh(x)
 
     @staticmethod
     def backward(ctx, dy):
         (x,) = ctx.saved_tensors
-        with np.errstate(over="ignore"):
-            return dy * xp_of(x).cosh(x)
+        return dy * xp_of(x).cosh(x)
 
 
 class Cosh(Function):
@@ -105,14 +97,12 @@ class Cosh(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(over="ignore"):
-            return xp_of(x).cosh(x)
+        return xp_of(x).cosh(x)
 
     @staticmethod
     def backward(ctx, dy):
         (x,) = ctx.saved_tensors
-        with np.errstate(over="ignore"):
-            return dy * xp_of(x).sinh(x)
+        return dy * xp_of(x).sinh(x)
 
 
 class Asinh(Function):
@@ -135,14 +125,12 @@ class Acosh(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(invalid="ignore"):
-            return xp_of(x).arccosh(x)
+        return xp_of(x).arccosh(x)
 
     @staticmethod
     def backward(ctx, dy):
         (x,) = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return dy / xp_of(x).sqrt(x * x - 1)
+        return dy / xp_of(x).sqrt(x * x - 1)
 
 
 class Atanh(Function):
@@ -151,14 +139,12 @@ class Atanh(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return xp_of(x).arctanh(x)
+        return xp_of(x).arctanh(x)
 
     @staticmethod
     def backward(ctx, dy):
         (x,) = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return dy / (1 - x * x)
+        return dy / (1 - x * x)
 
 
 class Erf(Function):
@@ -188,14 +174,12 @@ class LogBase(Function):
         ctx.save_for_backward(x)
         ctx.ln_b = math.log(base)
         xp = xp_of(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return xp.log2(x) if base == 2 else xp.log10(x) if base == 10 else xp.log(x) / ctx.ln_b
+        return xp.log2(x) if base == 2 else xp.log10(x) if base == 10 else xp.log(x) / ctx.ln_b
 
     @staticmethod
     def backward(ctx, dy):
         (x,) = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return dy / (x * ctx.ln_b), None
+        return dy / (x * ctx.ln_b), None
 
 
 class Log1p(Function):
@@ -204,14 +188,12 @@ class Log1p(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return xp_of(x).log1p(x)
+        return xp_of(x).log1p(x)
 
     @staticmethod
     def backward(ctx, dy):
         (x,) = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return dy / (1 + x)
+        return dy / (1 + x)
 
 
 class Expm1(Function):
@@ -219,8 +201,7 @@ class Expm1(Function):
 
     @staticmethod
     def forward(ctx, x):
-        with np.errstate(over="ignore"):
-            y = xp_of(x).expm1(x)
+        y = xp_of(x).expm1(x)
         ctx.save_for_backward(y)
         return y
 
@@ -235,8 +216,7 @@ class Exp2(Function):
 
     @staticmethod
     def forward(ctx, x):
-        with np.errstate(over="ignore"):
-            y = xp_of(x).exp2(x)
+        y = xp_of(x).exp2(x)
         ctx.save_for_backward(y)
         return y
 
@@ -251,8 +231,7 @@ class Reciprocal(Function):
 
     @staticmethod
     def forward(ctx, x):
-        with np.errstate(divide="ignore"):
-            y = 1 / x
+        y = 1 / x
         ctx.save_for_backward(y)
         return y.astype(x.dtype, copy=False)
 
@@ -267,16 +246,14 @@ class Rsqrt(Function):
 
     @staticmethod
     def forward(ctx, x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            y = 1 / xp_of(x).sqrt(x)
+        y = 1 / xp_of(x).sqrt(x)
         ctx.save_for_backward(y)
         return y.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, dy):
         (y,) = ctx.saved_tensors
-        with np.errstate(invalid="ignore", over="ignore"):
-            return -0.5 * dy * y * y * y
+        return -0.5 * dy * y * y * y
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,10 +301,9 @@ class Atan2(Function):
     @staticmethod
     def backward(ctx, dz):
         y, x = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r2 = x * x + y * y
-            d_y = unbroadcast(dz * x / r2, y.shape) if _wanted(ctx, 0) else None
-            d_x = unbroadcast(-dz * y / r2, x.shape) if _wanted(ctx, 1) else None
+        r2 = x * x + y * y
+        d_y = unbroadcast(dz * x / r2, y.shape) if _wanted(ctx, 0) else None
+        d_x = unbroadcast(-dz * y / r2, x.shape) if _wanted(ctx, 1) else None
         return d_y, d_x
 
 
@@ -342,15 +318,13 @@ class Fmod(Function):
         xp = xp_of(x)
         ctx.save_for_backward(x, y)
         ctx.floor = floor
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return xp.remainder(x, y) if floor else xp.fmod(x, y)
+        return xp.remainder(x, y) if floor else xp.fmod(x, y)
 
     @staticmethod
     def backward(ctx, dz):
         x, y = ctx.saved_tensors
         xp = xp_of(dz)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            q = xp.floor(x / y) if ctx.floor else xp.trunc(x / y)
+        q = xp.floor(x / y) if ctx.floor else xp.trunc(x / y)
         dx = unbroadcast(dz, x.shape) if _wanted(ctx, 0) else None
         dy = unbroadcast(-dz * q, y.shape) if _wanted(ctx, 1) else None
         return dx, dy, None
@@ -372,7 +346,6 @@ class LogAddExp(Function):
     def backward(ctx, dz):
         x, y, z = ctx.saved_tensors
         xp = xp_of(dz)
-        with np.errstate(invalid="ignore"):
-            dx = unbroadcast(dz * xp.exp(x - z), x.shape) if _wanted(ctx, 0) else None
-            dy = unbroadcast(dz * xp.exp(y - z), y.shape) if _wanted(ctx, 1) else None
+        dx = unbroadcast(dz * xp.exp(x - z), x.shape) if _wanted(ctx, 0) else None
+        dy = unbroadcast(dz * xp.exp(y - z), y.shape) if _wanted(ctx, 1) else None
         return dx, dy

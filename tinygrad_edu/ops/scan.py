@@ -44,8 +44,7 @@ class Prod(Function):
         zero = x == 0
         zeros = zero.sum(axis=ctx.axes, keepdims=True)
         nonzero_product = xp.where(zero, 1, x).prod(axis=ctx.axes, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            others = xp.where(zeros == 0, y / xp.where(zero, 1, x), xp.where(zero & (zeros == 1), nonzero_product, 0))
+        others = xp.where(zeros == 0, y / xp.where(zero, 1, x), xp.where(zero & (zeros == 1), nonzero_product, 0))
         return (dy * others).astype(x.dtype, copy=False), None, None
 
 
@@ -125,11 +124,10 @@ class LogCumSumExp(Function):
     def backward(ctx, dy):
         x, y = ctx.saved_tensors
         xp, axis = xp_of(dy), ctx.axis
-        with np.errstate(divide="ignore", invalid="ignore"):
-            parts = []
-            for part in (xp.maximum(dy, 0), xp.maximum(-dy, 0)):
-                s = xp.flip(_logcumsumexp(xp.flip(xp.log(part) - y, axis), axis), axis)
-                parts.append(xp.exp(x + s))
+        parts = []
+        for part in (xp.maximum(dy, 0), xp.maximum(-dy, 0)):
+            s = xp.flip(_logcumsumexp(xp.flip(xp.log(part) - y, axis), axis), axis)
+            parts.append(xp.exp(x + s))
         return (parts[0] - parts[1]).astype(x.dtype, copy=False), None
 
 
