@@ -17,6 +17,33 @@ from .module import Module
 from .parameter import Parameter
 
 
+def add_channel_state(
+    module: Module, num_features: int, affine: bool, bias: bool, track_running_stats: bool
+) -> None:  # fmt: skip
+    """Give a per-channel normalisation layer PyTorch's parameters and buffers, all of length ``num_features``.
+
+    ``affine``: ``weight`` γ (ones) and ``bias`` β (zeros; None with ``bias=False``), else both None.
+    ``track_running_stats``: buffers ``running_mean`` (zeros), ``running_var`` (ones) and
+    ``num_batches_tracked`` (0), else all three None, so that state dicts have PyTorch's keys either way.
+    """
+    if affine:
+        module.weight = Parameter(np.ones(num_features, dtype=np.float32))
+        if bias:
+            module.bias = Parameter(np.zeros(num_features, dtype=np.float32))
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+    if track_running_stats:
+        module.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=np.float32)))
+        module.register_buffer("running_var", Tensor(np.ones(num_features, dtype=np.float32)))
+        module.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
+    else:
+        for name in ("running_mean", "running_var", "num_batches_tracked"):
+            module.register_buffer(name, None)
+
+
 class _BatchNorm(Module):
     """What BatchNorm1d and BatchNorm2d share; they differ only in the input shapes they accept.
 
@@ -41,22 +68,7 @@ class _BatchNorm(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(np.ones(num_features, dtype=np.float32))
-            if bias:
-                self.bias = Parameter(np.zeros(num_features, dtype=np.float32))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=np.float32)))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=np.float32)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
-        else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(name, None)
+        add_channel_state(self, num_features, affine, bias, track_running_stats)
         self.reset_parameters()
 
     def reset_running_stats(self) -> None:

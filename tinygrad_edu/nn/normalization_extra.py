@@ -14,6 +14,7 @@ from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module
+from .normalization import add_channel_state
 from .parameter import Parameter
 
 
@@ -79,22 +80,7 @@ class _InstanceNorm(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(np.ones(num_features, dtype=np.float32))
-            if bias:
-                self.bias = Parameter(np.zeros(num_features, dtype=np.float32))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=np.float32)))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=np.float32)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
-        else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(name, None)
+        add_channel_state(self, num_features, affine, bias, track_running_stats)
 
     def forward(self, input: Tensor) -> Tensor:
         """Each channel of each sample standardised over its spatial dims."""
