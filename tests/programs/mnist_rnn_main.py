@@ -36,13 +36,7 @@ import tinygrad_edu.optim as optim
 from tinygrad_edu.optim.lr_scheduler import StepLR
 
 
-def synthetic_mnist(n, seed):  # synthetic: a stand-in for torchvision's MNIST (images (1, 28, 28), labels 0..9)
-    g = torch.Generator().manual_seed(seed)
-    labels = torch.randint(0, 10, (n,), generator=g)
-    images = torch.rand(n, 1, 28, 28, generator=g) * 0.3
-    for k in range(10):  # a bright bar whose row is the label, so there is something to learn
-        images[labels == k, :, 2 * k + 4, 4:24] += 0.7
-    return torch.utils.data.TensorDataset((images - 0.1307) / 0.3081, labels)
+from synthetic_mnist import synthetic_mnist  # synthetic: the stand-in for torchvision's MNIST
 
 
 class Net(nn.Module):

@@ -33,13 +33,7 @@ from tinygrad_edu import nn, optim
 from tinygrad_edu.nn import functional as F
 
 
-def synthetic_mnist(n, seed):  # synthetic: a stand-in for torchvision's MNIST, pixels in [0, 1]
-    g = torch.Generator().manual_seed(seed)
-    labels = torch.randint(0, 10, (n,), generator=g)
-    images = torch.rand(n, 1, 28, 28, generator=g) * 0.3
-    for k in range(10):
-        images[labels == k, :, 2 * k + 4, 4:24] += 0.7
-    return torch.utils.data.TensorDataset(images, labels)
+from synthetic_mnist import synthetic_mnist  # synthetic: the stand-in for torchvision's MNIST
 
 
 def save_image(tensor, filename, nrow=8):  # synthetic: torchvision.utils.save_image's stand-in (an .npy grid)
@@ -75,10 +69,10 @@ print(f"Using device: {device}")
 
 kwargs = {'num_workers': 1, 'pin_memory': True} if use_accel else {}
 train_loader = torch.utils.data.DataLoader(
-    synthetic_mnist(256, 0),  # synthetic
+    synthetic_mnist(256, 0, normalized=False),  # synthetic (pixels in [0, 1])
     batch_size=args.batch_size, shuffle=True, **kwargs)
 test_loader = torch.utils.data.DataLoader(
-    synthetic_mnist(128, 1),  # synthetic
+    synthetic_mnist(128, 1, normalized=False),  # synthetic (pixels in [0, 1])
     batch_size=args.batch_size, shuffle=False, **kwargs)
 
 
