@@ -6,6 +6,7 @@ Profiles: "default" (quick, used by CI) and "thorough" (HYPOTHESIS_PROFILE=thoro
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -50,5 +51,7 @@ def _seed_and_kernels():
     import tinygrad_edu as tge
 
     tge.manual_seed(0)
+    if "torch" in sys.modules:  # PyTorch draws the weights many comparisons copy: seeded too, so runs repeat
+        sys.modules["torch"].manual_seed(0)
     with tge.kernels.use("numpy"):
         yield

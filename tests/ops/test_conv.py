@@ -178,7 +178,7 @@ def test_float32_stays_float32_and_non_contiguous_input_works():
     y.sum().backward()
     assert y.dtype == np.float32 and w.grad.dtype == np.float32
     want = conv2d(tge.tensor(np.ascontiguousarray(x.numpy())), w.detach(), padding=1)
-    np.testing.assert_allclose(y.numpy(), want.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(y.numpy(), want.numpy(), rtol=1e-6, atol=1e-6)
 
 
 # ---- errors that teach ------------------------------------------------------------------------------
