@@ -20,7 +20,7 @@ phases of the padded image (pixel (i, j) stored in plane (c, i mod sh, j mod sw)
 (i // sh, j // sw)); koff then points into the right plane and the formula above still holds.
 
 The three kernels of the table, each a loop over images shared out between the threads in
-ranges (numba_threads.run_tasks; each task has its own canvas):
+chunks (numba_threads.run_shared; each thread has its own canvas):
   - forward: y[n] = W @ B_n, tile by tile. With fewer filters than MR = 6,
     ``_shifted_row_kernel`` fills the register tile with MR·NR positions of one filter instead.
   - backward-input: the same loop. dx is a stride-1 convolution of dy, with zeros inserted
@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import functools
 
-import numba
 import numpy as np
 from numba import njit
 
@@ -66,7 +65,7 @@ from .numba_matmul import (
     tile_cols,
 )
 from .numba_simd import lanes, vadd, vfma, vload, vsplat, vstore, vsum, vwidth, vzero
-from .numba_threads import run_tasks, split
+from .numba_threads import claim, run_shared, threads_for
 
 
 @njit(cache=True)
@@ -138,8 +137,8 @@ def _shifted_row_kernel(kc, wf, canvas, koff, c):
 
 
 @njit(cache=True, nogil=True)
-def _conv_images(x, w, w_packed, koff, place, wq, nr, images, y):
-    """y[n] = W @ B_n for the images n0 ≤ n < n1: x[n] placed on the canvas, then every tile of y read off it.
+def _conv_images(x, w, w_packed, koff, place, wq, nr, y, chunks, counter, slot):
+    """y[n] = W @ B_n for the images n this thread claims: x[n] placed on the canvas, then every tile of y read off it.
 
     w is W (F, K), w_packed the same in MR-row panels; ``place`` is for _place_on_canvas, wq the
     canvas row length, nr = NR. y is (N, F, OH, OW); the tiles land first in y_canvas, F rows of OH·wq
@@ -151,7 +150,9 @@ def _conv_images(x, w, w_packed, koff, place, wq, nr, images, y):
     ldc = (length + MR * nr - 1) // (MR * nr) * (MR * nr)
     canvas = np.empty(place[5], dtype=y.dtype)
     y_canvas = np.empty(F * ldc, dtype=y.dtype)
-    for n in range(images[0], images[1]):
+    mine = np.zeros(2, dtype=np.int64)  # this thread's chunk: [next, end]
+    n = claim(chunks, counter, mine)
+    while n >= 0:
         _place_on_canvas(x[n], place, canvas)
         if F < MR:  # few filters: one filter per tile, MR·NR positions
             for l0 in range(0, length, MR * nr):
@@ -167,6 +168,7 @@ def _conv_images(x, w, w_packed, koff, place, wq, nr, images, y):
                 row, src = y[n, f, oh], y_canvas[f * ldc + oh * wq : f * ldc + oh * wq + OW]
                 for ow in range(OW):
                     row[ow] = src[ow]
+        n = claim(chunks, counter, mine)
 
 
 @njit(cache=True)
@@ -201,24 +203,27 @@ def _dot_tile(d, d0, d1, b, b0, b1, b2, b3, length, acc, at, row):
 
 
 @njit(cache=True, nogil=True)
-def _weight_grad_images(dy, x, koff, place, wq, images, width, dw):
-    """dw[f, k] += Σ_l dy_canvas[f, l] · canvas[koff[k] + l] over the images n0 ≤ n < n1.
+def _weight_grad_images(dy, x, koff, place, wq, width, dw_parts, chunks, counter, slot):
+    """dw[f, k] += Σ_l dy_canvas[f, l] · canvas[koff[k] + l] over the images n this thread claims; dw = dw_parts[slot].
 
     dy[n] is laid on the canvas grid (row oh at oh·wq, zeros in the garbage columns and up to a
     whole number of vectors of ``width``), so both factors are rows along l: 2 filters × 4 taps
     per _dot_tile call. The vector sums live in acc, F rounded up to 2 and K to 4 (the extra
     filters read zero rows of dy, the extra taps repeat the last one; both land in rows and
-    columns of acc that are dropped); their lanes are added into dw, this task's own (F·K)
+    columns of acc that are dropped); their lanes are added into dw, this thread's own (F·K)
     partial sum, at the end.
     """
     N, F, OH, OW = dy.shape
     K = koff.size
     Fp, Kp = (F + 1) // 2 * 2, (K + 3) // 4 * 4
     length = (OH * wq + width - 1) // width * width  # l = oh·wq + ow, padded to whole vectors
+    dw = dw_parts[slot]
     canvas = np.empty(place[5], dtype=dw.dtype)
     dy_canvas = np.zeros(Fp * length, dtype=dw.dtype)
     acc = np.zeros(Fp * Kp * width, dtype=dw.dtype)
-    for n in range(images[0], images[1]):
+    mine = np.zeros(2, dtype=np.int64)  # this thread's chunk: [next, end]
+    n = claim(chunks, counter, mine)
+    while n >= 0:
         _place_on_canvas(x[n], place, canvas)
         for f in range(F):
             for oh in range(OH):
@@ -233,6 +238,7 @@ def _weight_grad_images(dy, x, koff, place, wq, images, width, dw):
                 _dot_tile(
                     dy_canvas, f0 * length, (f0 + 1) * length, canvas, b0, b1, b2, b3, length, acc, at, Kp * width
                 )
+        n = claim(chunks, counter, mine)
     for f in range(F):
         for k in range(K):
             dw[f * K + k] += vsum(vload(acc, (f * Kp + k) * width))
@@ -275,11 +281,6 @@ def _read_only(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _tasks(images: int) -> list[tuple[int, int]]:
-    """Image ranges for the threads: a few per thread, so that a thread slowed by other jobs takes fewer."""
-    return split(images, 4 * numba.get_num_threads())
-
-
 def _conv(x, w, stride, top_left, dilation, out):
     """y = w ⋆ (x on its canvas): the loop shared by forward and backward-input."""
     N = x.shape[0]
@@ -294,7 +295,7 @@ def _conv(x, w, stride, top_left, dilation, out):
     with _slp_vectorizer():
         _pack_a(w.reshape(-1), K, False, 0, F, 0, K, w_packed)
         nr = tile_cols(x.dtype.itemsize)
-        run_tasks(_conv_images, [(x, w, w_packed, koff, place, wq, nr, images, y) for images in _tasks(N)])
+        run_shared(_conv_images, (x, w, w_packed, koff, place, wq, nr, y), N)
     return y
 
 
@@ -335,10 +336,7 @@ def conv2d_backward_weight(
     N, F, OH, OW = dy.shape
     C, KH, KW = w_shape[1:]
     place, wq, koff = _canvas(x.shape[1:], (KH, KW), tuple(stride), (OH, OW), tuple(padding))
-    tasks = _tasks(N)
-    dw_parts = np.zeros((len(tasks), F * koff.size), dtype=dy.dtype)
+    dw_parts = np.zeros((threads_for(N), F * koff.size), dtype=dy.dtype)  # one partial sum per thread
     if N * OH * OW > 0:
-        args = (dy, x, koff, place, wq)
-        width = lanes(dy.dtype.itemsize)
-        run_tasks(_weight_grad_images, [(*args, images, width, dw_parts[i]) for i, images in enumerate(tasks)])
+        run_shared(_weight_grad_images, (dy, x, koff, place, wq, lanes(dy.dtype.itemsize), dw_parts), N)
     return dw_parts.sum(axis=0).reshape(w_shape)

@@ -11,7 +11,7 @@ winner's pixel number in an integer vector of the same lane count. The backwards
 window's gradient into dx, one number at a time: their writes go wherever the indices say (a
 scatter by nature), so they stay scalar.
 
-The planes are shared out between the threads (numba_threads.run_tasks), in ranges, each task
+The planes are shared out between the threads (numba_threads.run_shared), in chunks, each thread
 with its own canvas; no two planes share an output, so the threads never write the same number.
 
 Window (oh, ow) covers input rows oh·sh + kh − ph and columns ow·sw + kw − pw; the parts that
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 
-import numba
 import numpy as np
 from numba import njit
 
@@ -43,7 +42,7 @@ from .numba_simd import (
     vwhere_nan,
     vzero,
 )
-from .numba_threads import run_tasks, split
+from .numba_threads import claim, private_rows, run_shared, threads_for
 
 
 @njit(cache=True)
@@ -89,7 +88,7 @@ def _place(xc, pad, canvas, geometry, columns):
 
 
 @njit(cache=True, nogil=True)
-def _max_pool(x, stride, padding, geometry, taps, columns, planes, pad, canvas, scratch, y, indices):
+def _max_pool(x, stride, padding, geometry, taps, columns, pad, canvases, scratches, y, indices, chunks, counter, slot):
     """y[n, c, oh, ow] = max of the window; indices = h·W + w of the first maximum (a NaN wins and stays).
 
     LANES outputs of a row at a time, in vectors: for every tap (kh, kw) of the window, one
@@ -99,26 +98,31 @@ def _max_pool(x, stride, padding, geometry, taps, columns, planes, pad, canvas, 
     order; NaN is never larger, so NaNs are tracked in a third vector: the last NaN seen wins its
     window, as in PyTorch. A window whose real pixels are all −inf (or padding) reports its first
     real pixel. taps[0, t] is tap t's offset on the canvas, taps[1, t] its pixel number relative
-    to the window's corner (_geometry). ``pad`` is −inf in x's dtype; ``scratch`` holds two
-    integer rows (the winners, the NaNs) of the outputs' row, ``canvas`` the canvas (each task
-    its own).
+    to the window's corner (_geometry). ``pad`` is −inf in x's dtype; each thread has its own canvas
+    and two integer rows (the winners, the NaNs) of an output row: row ``slot`` of ``canvases``
+    and ``scratches``.
     """
     N, C, H, W = x.shape
     (sh, sw), (ph, pw) = stride, padding
-    hp, rowlen, width = geometry[3:]
+    rowlen, width = geometry[4:]
     OH, OW = y.shape[2:]
-    where, nan_at = scratch[0], scratch[1]
+    canvas, scratch = canvases[slot], scratches[slot]
+    row = -(-OW // width) * width
+    where, nan_at = scratch[:row], scratch[row : 2 * row]
     ragged = np.empty(width, dtype=canvas.dtype)
-    for plane in range(planes[0], planes[1]):
+    offsets, pixels = taps[0], taps[1]
+    mine = np.zeros(2, dtype=np.int64)  # this thread's chunk: [next, end]
+    plane = claim(chunks, counter, mine)
+    while plane >= 0:
         n, c = plane // C, plane % C
         _place(x[n, c], pad, canvas, geometry, columns)
         for oh in range(OH):
             for ow0 in range(0, OW, width):
                 best, win, nan = vsplat(pad), vramp(where, -1, 0), vramp(where, -1, 0)
                 base, corner = oh * sh * rowlen + ow0, (oh * sh - ph) * W + ow0 * sw - pw
-                for t in range(taps.shape[1]):
-                    v = vload(canvas, base + taps[0, t])
-                    pixel = vramp(where, corner + taps[1, t], sw)
+                for t in range(offsets.size):
+                    v = vload(canvas, base + offsets[t])
+                    pixel = vramp(where, corner + pixels[t], sw)
                     win = vwhere_gt(v, best, pixel, win)
                     best = vwhere_gt(v, best, v, best)
                     nan = vwhere_nan(v, pixel, nan)
@@ -137,17 +141,20 @@ def _max_pool(x, stride, padding, geometry, taps, columns, planes, pad, canvas, 
                 first = h_first + max(ow * sw - pw, 0)
                 irow[ow] = nan_at[ow] if nan_at[ow] >= 0 else (where[ow] if where[ow] >= 0 else first)
                 yrow[ow] = np.nan if nan_at[ow] >= 0 else yrow[ow]
+        plane = claim(chunks, counter, mine)
 
 
 @njit(cache=True, nogil=True)
-def _max_pool_backward(dy, indices, planes, dx, bad):
+def _max_pool_backward(dy, indices, dx, bad, chunks, counter, slot):
     """dx[n, c].flat[indices[n, c, oh, ow]] += dy[n, c, oh, ow]: each window's gradient to its winner.
 
     An index outside the plane is skipped and counted in bad[plane] (it would write outside dx).
     """
     N, C, H, W = dx.shape
     OH, OW = dy.shape[2:]
-    for plane in range(planes[0], planes[1]):
+    mine = np.zeros(2, dtype=np.int64)  # this thread's chunk: [next, end]
+    plane = claim(chunks, counter, mine)
+    while plane >= 0:
         n, c = plane // C, plane % C
         dxc = dx[n, c].reshape(H * W)
         dxc[:] = 0
@@ -158,19 +165,23 @@ def _max_pool_backward(dy, indices, planes, dx, bad):
                     dxc[where] += dy[n, c, oh, ow]
                 else:
                     bad[plane] += 1
+        plane = claim(chunks, counter, mine)
 
 
 @njit(cache=True, nogil=True)
-def _avg_pool(x, stride, geometry, taps, columns, planes, canvas, y):
+def _avg_pool(x, stride, geometry, taps, columns, canvases, y, chunks, counter, slot):
     """y[n, c, oh, ow] = (sum of the window, padding 0) / (KH·KW): LANES outputs at a time, one vector add per tap."""
     N, C, H, W = x.shape
     sh = stride[0]
     rowlen, width = geometry[4:]
     OH, OW = y.shape[2:]
+    canvas = canvases[slot]
     ragged = np.empty(width, dtype=canvas.dtype)
     ragged[:] = taps.shape[1]
     area = vload(ragged, 0)
-    for plane in range(planes[0], planes[1]):
+    mine = np.zeros(2, dtype=np.int64)  # this thread's chunk: [next, end]
+    plane = claim(chunks, counter, mine)
+    while plane >= 0:
         n, c = plane // C, plane % C
         _place(x[n, c], 0.0, canvas, geometry, columns)
         for oh in range(OH):
@@ -187,16 +198,19 @@ def _avg_pool(x, stride, geometry, taps, columns, planes, canvas, y):
                     tail = y[n, c, oh, ow0:]
                     for i in range(OW - ow0):
                         tail[i] = ragged[i]
+        plane = claim(chunks, counter, mine)
 
 
 @njit(cache=True, nogil=True)
-def _avg_pool_backward(dy, kernel, stride, padding, planes, dx):
+def _avg_pool_backward(dy, kernel, stride, padding, dx, chunks, counter, slot):
     """dx[n, c, h, w] += dy[n, c, oh, ow] / (KH·KW) for every window (oh, ow) that covers pixel (h, w)."""
     N, C, H, W = dx.shape
     (KH, KW), (sh, sw), (ph, pw) = kernel, stride, padding
     OH, OW = dy.shape[2:]
     area = KH * KW
-    for plane in range(planes[0], planes[1]):
+    mine = np.zeros(2, dtype=np.int64)  # this thread's chunk: [next, end]
+    plane = claim(chunks, counter, mine)
+    while plane >= 0:
         n, c = plane // C, plane % C
         dxc = dx[n, c]
         dxc[:, :] = 0
@@ -207,12 +221,13 @@ def _avg_pool_backward(dy, kernel, stride, padding, planes, dx):
                 for h in range(max(h0, 0), min(h0 + KH, H)):
                     for w in range(max(w0, 0), min(w0 + KW, W)):
                         dxc[h, w] += share
+        plane = claim(chunks, counter, mine)
 
 
-def _tasks(x_shape: tuple[int, ...]) -> list[tuple[int, int]]:
-    """Ranges of (image, channel) planes for the threads; one range when the whole job is small."""
+def _threads(x_shape: tuple[int, ...]) -> int:
+    """The threads for the (image, channel) planes of x: one when the whole job is small (under 2¹⁶ pixels)."""
     planes, pixels = x_shape[0] * x_shape[1], x_shape[2] * x_shape[3]
-    return split(planes, 1 if planes * pixels < 1 << 16 else 4 * numba.get_num_threads())
+    return 1 if planes * pixels < 1 << 16 else threads_for(planes)
 
 
 @functools.lru_cache(maxsize=64)
@@ -260,11 +275,11 @@ def max_pool2d_forward(
     geometry, taps, columns, size, row = _geometry(x.shape, tuple(kernel), tuple(stride), tuple(padding), x.itemsize)
     args = (x, tuple(stride), tuple(padding), geometry, taps, columns)
     pad = x.dtype.type(-np.inf)
-    tasks = _tasks(x.shape)
-    canvas = np.empty((len(tasks), size), dtype=x.dtype)
-    scratch = np.empty((len(tasks), 2, row), dtype=np.int32 if x.dtype.itemsize == 4 else np.int64)
+    threads = _threads(x.shape)
+    canvases = private_rows(threads, size, x.dtype)
+    scratches = private_rows(threads, 2 * row, np.int32 if x.dtype.itemsize == 4 else np.int64)
     with _slp_vectorizer():
-        run_tasks(_max_pool, [(*args, p, pad, canvas[i], scratch[i], y, indices) for i, p in enumerate(tasks)])
+        run_shared(_max_pool, (*args, pad, canvases, scratches, y, indices), x.shape[0] * x.shape[1], threads)
     return y, indices
 
 
@@ -274,7 +289,7 @@ def max_pool2d_backward(dy: np.ndarray, indices: np.ndarray, x_shape: tuple[int,
         raise ValueError(f"max_pool2d_backward: dy {dy.shape}, indices {indices.shape} and x {tuple(x_shape)} disagree")
     dx = np.empty(tuple(x_shape), dtype=dy.dtype)
     bad = np.zeros(dy.shape[0] * dy.shape[1], dtype=np.int64)
-    run_tasks(_max_pool_backward, [(dy, indices, planes, dx, bad) for planes in _tasks(dx.shape)])
+    run_shared(_max_pool_backward, (dy, indices, dx, bad), dx.shape[0] * dx.shape[1], _threads(dx.shape))
     if bad.any():
         raise IndexError(f"max_pool2d_backward: {bad.sum()} indices point outside the {tuple(x_shape[2:])} input plane")
     return dx
@@ -290,10 +305,10 @@ def avg_pool2d_forward(
     x = np.ascontiguousarray(x)
     geometry, taps, columns, size, _ = _geometry(x.shape, tuple(kernel), tuple(stride), tuple(padding), x.itemsize)
     args = (x, tuple(stride), geometry, taps, columns)
-    tasks = _tasks(x.shape)
-    canvas = np.empty((len(tasks), size), dtype=x.dtype)
+    threads = _threads(x.shape)
+    canvases = private_rows(threads, size, x.dtype)
     with _slp_vectorizer():
-        run_tasks(_avg_pool, [(*args, p, canvas[i], y) for i, p in enumerate(tasks)])
+        run_shared(_avg_pool, (*args, canvases, y), x.shape[0] * x.shape[1], threads)
     return y
 
 
@@ -303,5 +318,5 @@ def avg_pool2d_backward(
     """dx[n, c, oh·sh + kh − ph, ow·sw + kw − pw] += dy[n, c, oh, ow] / (KH·KW)"""
     dx = np.empty(tuple(x_shape), dtype=dy.dtype)
     args = (dy, tuple(kernel), tuple(stride), tuple(padding))
-    run_tasks(_avg_pool_backward, [(*args, planes, dx) for planes in _tasks(dx.shape)])
+    run_shared(_avg_pool_backward, (*args, dx), dx.shape[0] * dx.shape[1], _threads(dx.shape))
     return dx

@@ -120,13 +120,15 @@ def kernels() -> dict[str, tuple[Any, tuple, str]]:
     xp = np.zeros((4, 6, 28, 28), f32)
     geometry, taps, columns, size, row = numba_pool._geometry(xp.shape, (2, 2), (2, 2), (0, 0), 4)
     yp, indices = np.zeros((4, 6, 14, 14), f32), np.zeros((4, 6, 14, 14), np.int64)
-    canvas, scratch = np.zeros(size, f32), np.zeros((2, row), np.int32)
-    pool = (xp, (2, 2), (0, 0), geometry, taps, columns, (0, 24), f32(-np.inf), canvas, scratch, yp, indices)
+    canvases = np.zeros((1, size), f32)
+    share = (np.array([0, 24]), np.zeros(1, np.int64), 0)  # chunks, counter, slot: one chunk of 24 planes
+    scratches = np.zeros((1, 2 * row), np.int32)
+    pool = (xp, (2, 2), (0, 0), geometry, taps, columns, f32(-np.inf), canvases, scratches, yp, indices, *share)
     found["_max_pool"] = (numba_pool._max_pool, pool, "max")
-    found["_avg_pool"] = (numba_pool._avg_pool, (xp, (2, 2), geometry, taps, columns, (0, 24), canvas, yp), "add")
-    backward = (yp, indices, (0, 24), xp, np.zeros(24, np.int64))
+    found["_avg_pool"] = (numba_pool._avg_pool, (xp, (2, 2), geometry, taps, columns, canvases, yp, *share), "add")
+    backward = (yp, indices, xp, np.zeros(24, np.int64), *share)
     found["_max_pool_backward"] = (numba_pool._max_pool_backward, backward, "add")
-    found["_avg_pool_backward"] = (numba_pool._avg_pool_backward, (yp, (2, 2), (2, 2), (0, 0), (0, 24), xp), "add")
+    found["_avg_pool_backward"] = (numba_pool._avg_pool_backward, (yp, (2, 2), (2, 2), (0, 0), xp, *share), "add")
     return found
 
 
