@@ -225,6 +225,16 @@ def matmul_int8(a: Any, b: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
+def relu(x: Any) -> Any:
+    """y = max(x, 0), elementwise (NaN stays NaN): one CuPy elementwise kernel."""
+    return cp.maximum(x, 0)
+
+
+def relu_backward(dy: Any, y: Any) -> Any:
+    """dx = dy · [y > 0], y the forward's output."""
+    return cp.where(y > 0, dy, 0).astype(dy.dtype, copy=False)
+
+
 def _out_size(size: int, kernel: int, stride: int, padding: int) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 

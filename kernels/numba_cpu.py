@@ -14,6 +14,7 @@ Table of contents:
     avg_pool2d_backward     numba_pool.py
     matmul_int8             numba_int8.py    int8/uint8 × int8 → exact int32: dot products of packed
                                              rows, a 2 × 4 tile of pmaddwd (vpdpwssd with VNNI) vectors
+    relu, relu_backward     numba_elementwise.py  one threaded vector pass each (the backward reads y, not a mask)
     adam_update             numba_optim.py   optional (not in the table): Adam's step in one pass
 
 Every kernel but matmul_int8 takes float32 or float64 and shares its work between numba.get_num_threads()
@@ -28,6 +29,7 @@ import numba
 
 from . import KernelUnavailable
 from .numba_conv import conv2d_backward_input, conv2d_backward_weight, conv2d_forward
+from .numba_elementwise import relu, relu_backward
 from .numba_int8 import matmul_int8
 from .numba_matmul import matmul
 from .numba_optim import adam_update
@@ -49,6 +51,8 @@ __all__ = [
     "avg_pool2d_forward",
     "avg_pool2d_backward",
     "matmul_int8",
+    "relu",
+    "relu_backward",
     "adam_update",
 ]
 

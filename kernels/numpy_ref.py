@@ -51,6 +51,16 @@ def matmul_int8(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 
+def relu(x: np.ndarray) -> np.ndarray:
+    """y = max(x, 0), elementwise (NaN stays NaN)."""
+    return np.maximum(x, 0)
+
+
+def relu_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """dx = dy · [y > 0], y the forward's output ([y > 0] = [x > 0]); a NaN in y passes no gradient, as in PyTorch."""
+    return np.where(y > 0, dy, 0).astype(dy.dtype, copy=False)
+
+
 def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     """How many positions a window of ``kernel`` takes along a side: (size + 2·padding − kernel) // stride + 1."""
     return (size + 2 * padding - kernel) // stride + 1

@@ -171,3 +171,39 @@ def test_matmul_int8_agrees_exactly(backend, data):
     want = ref.matmul_int8(a, b)
     assert got.dtype == np.int32 and want.dtype == np.int32
     np.testing.assert_array_equal(got, want)
+
+
+# ---- ReLU ------------------------------------------------------------------------------------------
+
+RELU_SIZES = st.sampled_from([1, 7, 16, 17, 1000, (1 << 14) + 3, 3 * (1 << 14), (1 << 16) + 5])  # blocks, threads
+
+
+def _relu_input(data, dtype) -> np.ndarray:
+    """Values in [−1, 1] with zeros, −0.0, ±inf and NaN sprinkled in, in a 1-D to 3-D shape."""
+    size = data.draw(RELU_SIZES)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    x = rng.uniform(-1, 1, size).astype(dtype)
+    special = rng.integers(0, size, max(1, size // 50))
+    x[special] = rng.choice(np.array([0.0, -0.0, np.inf, -np.inf, np.nan], dtype=dtype), special.size)
+    shape = data.draw(st.sampled_from([(size,), (1, size), (size, 1, 1)]))
+    return x.reshape(shape)
+
+
+@given(dtype=DTYPES, data=st.data())
+def test_relu_agrees_exactly_nan_included(backend, dtype, data):
+    x = _relu_input(data, dtype)
+    got = to_device(backend.relu(*on(backend, x)), "cpu")
+    want = ref.relu(x)
+    assert got.dtype == want.dtype == dtype and got.shape == want.shape
+    np.testing.assert_array_equal(got, want)  # NaN where x is NaN, in both
+
+
+@given(dtype=DTYPES, data=st.data())
+def test_relu_backward_agrees_exactly(backend, dtype, data):
+    y = ref.relu(_relu_input(data, dtype))
+    dy = np.random.default_rng(1).uniform(-1, 1, y.shape).astype(dtype)
+    dy.flat[:: max(1, dy.size // 7)] = np.nan  # a NaN gradient passes only where y > 0
+    got = to_device(backend.relu_backward(*on(backend, dy, y)), "cpu")
+    want = ref.relu_backward(dy, y)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, want)

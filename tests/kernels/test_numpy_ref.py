@@ -130,3 +130,13 @@ def test_max_pool2d_propagates_nan_and_handles_minus_infinity():
     y, indices = ref.max_pool2d_forward(x, (2, 2), (1, 1), (1, 1))  # windows of padding and −inf only
     assert np.all(y == -np.inf)
     np.testing.assert_array_equal(indices[0, 0], [[0, 0, 1], [0, 0, 1], [2, 2, 3]])  # each window's first pixel
+
+
+def test_relu_kernels_follow_the_definition():
+    x = np.array([-2.0, -0.0, 0.0, 0.5, np.inf, -np.inf, np.nan], dtype=np.float32)
+    y = ref.relu(x)
+    np.testing.assert_array_equal(y, [0, 0, 0, 0.5, np.inf, 0, np.nan])  # NaN stays NaN, as torch.relu
+    dy = np.full_like(x, np.nan)
+    dx = ref.relu_backward(dy, y)
+    np.testing.assert_array_equal(dx, [0, 0, 0, np.nan, np.nan, 0, 0])  # the gradient passes where y > 0 only
+    assert dx.dtype == np.float32
