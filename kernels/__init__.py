@@ -22,7 +22,7 @@ these plain functions on arrays (never Tensors), so each file reads on its own:
     matmul_int8(a, b) -> c
         (M, K) int8 or uint8 @ (K, N) int8 -> (M, N) int32, every sum exact (quantized layers).
     relu(x) -> y                     y = max(x, 0), elementwise, any shape (NaN stays NaN)
-    relu_backward(dy, y) -> dx       dx = dy where y > 0, else 0; y is relu's output
+    relu_backward(dy, y) -> dx       dx = dy · [y > 0]; y is relu's output
 
 The conv and pool functions receive C-contiguous arrays (ops/conv.py makes them so) and return
 arrays of their inputs' dtype that share no memory with the inputs (the op may write into them).

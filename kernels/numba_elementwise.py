@@ -1,7 +1,7 @@
 """ReLU and its gradient in Numba: one pass, a vector at a time, shared between the threads.
 
     relu(x):             y  = max(x, 0)              (NaN stays NaN, as in PyTorch)
-    relu_backward(dy, y): dx = dy where y > 0, else 0  (y, the forward's output: [y > 0] = [x > 0])
+    relu_backward(dy, y): dx = dy · [y > 0]            (y, the forward's output: [y > 0] = [x > 0])
 
 Why these two are kernels, when NumPy writes them in one line each. A conv layer's output was
 written by two threads, half of it in each core's cache; NumPy's single-threaded ``x > 0`` and
@@ -12,9 +12,10 @@ forward. Here each thread does one pass over its blocks, and the backward needs 
 it reads y. Blocks of BLOCK numbers are claimed by the threads one by one (numba_threads); below
 SERIAL_BELOW numbers one thread does it all (waking a second costs more than it saves).
 
-Each step is one vector load, two lane-wise selects (``vwhere_gt``: x where x > 0, else 0;
-``vwhere_nan``: keep a NaN) and one store; the last numbers of a block that do not fill a vector
-are done one by one.
+A forward step is one vector load, two lane-wise selects (``vwhere_gt``: x where x > 0, else 0;
+``vwhere_nan``: keep a NaN) and one store; a backward step multiplies dy by the 0/1 vector
+[y > 0] (so, as in NumPy, NaN · 0 keeps a NaN of dy). The last numbers of a block that do not
+fill a vector are done one by one.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ import numpy as np
 from numba import njit
 
 from .numba_matmul import _slp_vectorizer
-from .numba_simd import scalar_loop, vload, vstore, vwhere_gt, vwhere_nan, vwidth, vzero
+from .numba_simd import scalar_loop, vfma, vload, vsplat, vstore, vwhere_gt, vwhere_nan, vwidth, vzero
 from .numba_threads import claim, run_shared
 
 BLOCK = 1 << 14  # numbers per claimed block: 64 KiB of float32
-SERIAL_BELOW = 1 << 16  # fewer numbers than this (a 256 KiB float32 array): one thread
+SERIAL_BELOW = 1 << 22  # fewer numbers than this (a 16 MiB float32 array): one thread
 
 
 @njit(cache=True, nogil=True)
@@ -51,19 +52,20 @@ def _relu(x, y, chunks, counter, slot):
 
 @njit(cache=True, nogil=True)
 def _relu_backward(dy, y, dx, chunks, counter, slot):
-    """dx[i] = dy[i] where y[i] > 0, else 0, for the blocks this thread claims (flat arrays)."""
+    """dx[i] = dy[i] · [y[i] > 0] for the blocks this thread claims (flat arrays)."""
     width = vwidth(dy)
-    zero = vzero(dy)
+    zero, one = vzero(dy), vsplat(dy.dtype.type(1))
     mine = np.zeros(2, dtype=np.int64)
     block = claim(chunks, counter, mine)
     while block >= 0:
         lo, hi = block * BLOCK, min((block + 1) * BLOCK, dy.size)
         whole = lo + (hi - lo) // width * width
         for i in range(lo, whole, width):
-            vstore(dx, i, vwhere_gt(vload(y, i), zero, vload(dy, i), zero))
+            positive = vwhere_gt(vload(y, i), zero, one, zero)  # 1 where y > 0, else 0
+            vstore(dx, i, vfma(vload(dy, i), positive, zero))
         for i in range(whole, hi):
             scalar_loop()
-            dx[i] = dy[i] if y[i] > 0 else 0
+            dx[i] = dy[i] * (1 if y[i] > 0 else 0)
         block = claim(chunks, counter, mine)
 
 
@@ -86,11 +88,11 @@ def relu(x: np.ndarray) -> np.ndarray:
 
 
 def relu_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """dx = dy · [y > 0], elementwise, y the forward's output (a NaN in y passes no gradient)."""
+    """dx = dy · [y > 0], elementwise, y the forward's output."""
     if dy.shape != y.shape:
         raise ValueError(f"relu_backward: dy {dy.shape} and y {y.shape} disagree")
     if dy.dtype.kind != "f" or dy.dtype != y.dtype:  # integers, or mixed dtypes: NumPy's broadcasting rules
-        return np.where(y > 0, dy, 0).astype(dy.dtype, copy=False)
+        return dy * (y > 0)
     dy, y = np.ascontiguousarray(dy), np.ascontiguousarray(y)
     dx = np.empty_like(dy)
     blocks, threads = _blocks(dy.size)

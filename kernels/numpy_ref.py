@@ -57,8 +57,8 @@ def relu(x: np.ndarray) -> np.ndarray:
 
 
 def relu_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """dx = dy · [y > 0], y the forward's output ([y > 0] = [x > 0]); a NaN in y passes no gradient, as in PyTorch."""
-    return np.where(y > 0, dy, 0).astype(dy.dtype, copy=False)
+    """dx = dy · [y > 0], y the forward's output ([y > 0] = [x > 0]); NaN · 0 is NaN, so a NaN in dy stays."""
+    return dy * (y > 0)
 
 
 def output_size(size: int, kernel: int, stride: int, padding: int) -> int:

@@ -202,7 +202,7 @@ def test_relu_agrees_exactly_nan_included(backend, dtype, data):
 def test_relu_backward_agrees_exactly(backend, dtype, data):
     y = ref.relu(_relu_input(data, dtype))
     dy = np.random.default_rng(1).uniform(-1, 1, y.shape).astype(dtype)
-    dy.flat[:: max(1, dy.size // 7)] = np.nan  # a NaN gradient passes only where y > 0
+    dy.flat[:: max(1, dy.size // 7)] = np.nan  # NaN · 0 = NaN: a NaN gradient stays everywhere
     got = to_device(backend.relu_backward(*on(backend, dy, y)), "cpu")
     want = ref.relu_backward(dy, y)
     assert got.dtype == dtype

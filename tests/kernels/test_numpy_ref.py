@@ -138,5 +138,7 @@ def test_relu_kernels_follow_the_definition():
     np.testing.assert_array_equal(y, [0, 0, 0, 0.5, np.inf, 0, np.nan])  # NaN stays NaN, as torch.relu
     dy = np.full_like(x, np.nan)
     dx = ref.relu_backward(dy, y)
-    np.testing.assert_array_equal(dx, [0, 0, 0, np.nan, np.nan, 0, 0])  # the gradient passes where y > 0 only
+    np.testing.assert_array_equal(dx, np.nan)  # NaN · 0 and NaN · 1 are NaN: a NaN gradient stays, as in NumPy
+    dx = ref.relu_backward(np.full_like(x, 3.0), y)
+    np.testing.assert_array_equal(dx, [0, 0, 0, 3, 3, 0, 0])  # the gradient passes where y > 0 only
     assert dx.dtype == np.float32
