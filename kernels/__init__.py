@@ -6,11 +6,12 @@ these plain functions on arrays (never Tensors), so each file reads on its own:
     matmul(a, b) -> c
         (M, K) @ (K, N) -> (M, N), or per matrix (B, M, K) @ (B, K, N) -> (B, M, N).
         a and b share one float dtype (float32 or float64); they may be non-contiguous views.
-    conv2d_forward(x, w, stride, padding) -> y
-        x (N, C, H, W), w (F, C, KH, KW), stride and padding (int, int) pairs.
-        y (N, F, OH, OW), OH = (H + 2·ph − KH) // sh + 1: cross-correlation, as in PyTorch; no bias.
+    conv2d_forward(x, w, stride, padding, b=None) -> y
+        x (N, C, H, W), w (F, C, KH, KW), stride and padding (int, int) pairs, b (F,) or None.
+        y (N, F, OH, OW), OH = (H + 2·ph − KH) // sh + 1: cross-correlation, as in PyTorch, plus b[f].
     conv2d_backward_input(dy, w, x_shape, stride, padding) -> dx       dL/dx, shaped x_shape
     conv2d_backward_weight(dy, x, w_shape, stride, padding) -> dw      dL/dw, shaped w_shape
+    conv2d_backward_bias(dy) -> db                                     dL/db = Σ over n, oh, ow of dy
     max_pool2d_forward(x, kernel, stride, padding) -> (y, indices)
         Padding counts as −inf. indices[n, c, i, j] = h·W + w, the position in x's (H, W) plane
         that won (PyTorch's return_indices convention), int64.
@@ -52,6 +53,7 @@ TABLE = (
     "conv2d_forward",
     "conv2d_backward_input",
     "conv2d_backward_weight",
+    "conv2d_backward_bias",
     "max_pool2d_forward",
     "max_pool2d_backward",
     "avg_pool2d_forward",

@@ -255,8 +255,8 @@ def _im2col(x: Any, kernel: tuple[int, int], stride: tuple[int, int], padding: t
     return cols
 
 
-def conv2d_forward(x: Any, w: Any, stride: tuple[int, int], padding: tuple[int, int]) -> Any:
-    """y[n] = W @ cols[n]: im2col, then one batched GEMM whose A (the filters) is shared by every image."""
+def conv2d_forward(x: Any, w: Any, stride: tuple[int, int], padding: tuple[int, int], b: Any = None) -> Any:
+    """y[n] = W @ cols[n] + b: im2col, then one batched GEMM whose A (the filters) is shared by every image."""
     x, w = _contiguous(x, w)
     n, _, h, wd = x.shape
     f, c, kh, kw = w.shape
@@ -267,7 +267,14 @@ def conv2d_forward(x: Any, w: Any, stride: tuple[int, int], padding: tuple[int, 
     for n0, n1 in _chunks(n, r * p):
         cols = _im2col(x[n0:n1], (kh, kw), stride, padding)
         _gemm(cp.broadcast_to(filters, (n1 - n0, f, r)), cols, y[n0:n1].reshape(n1 - n0, f, p))
+    if b is not None:
+        y += b.reshape(1, -1, 1, 1)
     return y
+
+
+def conv2d_backward_bias(dy: Any) -> Any:
+    """db[f] = Σ_n Σ_oh Σ_ow dy[n, f, oh, ow] (CuPy's reduction)."""
+    return dy.sum(axis=(0, 2, 3))
 
 
 def conv2d_backward_input(

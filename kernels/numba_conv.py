@@ -137,12 +137,13 @@ def _shifted_row_kernel(kc, wf, canvas, koff, c):
 
 
 @njit(cache=True, nogil=True)
-def _conv_images(x, w, w_packed, koff, place, wq, nr, y, chunks, counter, slot):
+def _conv_images(x, w, w_packed, koff, place, wq, nr, b, y, chunks, counter, slot):
     """y[n] = W @ B_n for the images n this thread claims: x[n] placed on the canvas, then every tile of y read off it.
 
     w is W (F, K), w_packed the same in MR-row panels; ``place`` is for _place_on_canvas, wq the
     canvas row length, nr = NR. y is (N, F, OH, OW); the tiles land first in y_canvas, F rows of OH·wq
-    canvas positions (rounded up to whole tiles), then the garbage columns ow ≥ OW are dropped.
+    canvas positions (rounded up to whole tiles), then the garbage columns ow ≥ OW are dropped
+    while the rows are copied to y, and the bias b[f] is added on the way (b is zeros for no bias).
     """
     F, OH, OW = y.shape[1:]
     K = koff.size
@@ -167,7 +168,7 @@ def _conv_images(x, w, w_packed, koff, place, wq, nr, y, chunks, counter, slot):
             for oh in range(OH):
                 row, src = y[n, f, oh], y_canvas[f * ldc + oh * wq : f * ldc + oh * wq + OW]
                 for ow in range(OW):
-                    row[ow] = src[ow]
+                    row[ow] = src[ow] + b[f]
         n = claim(chunks, counter, mine)
 
 
@@ -281,8 +282,8 @@ def _read_only(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _conv(x, w, stride, top_left, dilation, out):
-    """y = w ⋆ (x on its canvas): the loop shared by forward and backward-input."""
+def _conv(x, w, stride, top_left, dilation, out, b=None):
+    """y = w ⋆ (x on its canvas) + b: the loop shared by forward and backward-input (no bias there)."""
     N = x.shape[0]
     F, _, KH, KW = w.shape
     y = np.empty((N, F, *out), dtype=x.dtype)
@@ -295,16 +296,19 @@ def _conv(x, w, stride, top_left, dilation, out):
     with _slp_vectorizer():
         _pack_a(w.reshape(-1), K, False, 0, F, 0, K, w_packed)
         nr = tile_cols(x.dtype.itemsize)
-        run_shared(_conv_images, (x, w, w_packed, koff, place, wq, nr, y), N)
+        b = np.zeros(F, dtype=x.dtype) if b is None else np.ascontiguousarray(b, dtype=x.dtype)
+        run_shared(_conv_images, (x, w, w_packed, koff, place, wq, nr, b, y), N)
     return y
 
 
-def conv2d_forward(x: np.ndarray, w: np.ndarray, stride: tuple[int, int], padding: tuple[int, int]) -> np.ndarray:
-    """y[n, f, oh, ow] = Σ_c Σ_kh Σ_kw x_pad[n, c, oh·sh + kh, ow·sw + kw] · w[f, c, kh, kw]"""
+def conv2d_forward(
+    x: np.ndarray, w: np.ndarray, stride: tuple[int, int], padding: tuple[int, int], b: np.ndarray | None = None
+) -> np.ndarray:
+    """y[n, f, oh, ow] = b[f] + Σ_c Σ_kh Σ_kw x_pad[n, c, oh·sh + kh, ow·sw + kw] · w[f, c, kh, kw]"""
     (H, W), (KH, KW) = x.shape[2:], w.shape[2:]
     (sh, sw), (ph, pw) = stride, padding
     out = ((H + 2 * ph - KH) // sh + 1, (W + 2 * pw - KW) // sw + 1)
-    return _conv(x, w, tuple(stride), tuple(padding), (1, 1), out)
+    return _conv(x, w, tuple(stride), tuple(padding), (1, 1), out, b)
 
 
 def conv2d_backward_input(
@@ -340,3 +344,34 @@ def conv2d_backward_weight(
     if N * OH * OW > 0:
         run_shared(_weight_grad_images, (dy, x, koff, place, wq, lanes(dy.dtype.itemsize), dw_parts), N)
     return dw_parts.sum(axis=0).reshape(w_shape)
+
+
+@njit(cache=True, nogil=True)
+def _bias_grad_images(dy, db_parts, chunks, counter, slot):
+    """db_parts[slot, f] = Σ dy[n, f, :, :] over the images n this thread claims: one vector sum per plane."""
+    N, F, OH, OW = dy.shape
+    sums = np.zeros(F, dtype=dy.dtype)
+    width = vwidth(sums)
+    mine = np.zeros(2, dtype=np.int64)  # this thread's chunk: [next, end]
+    n = claim(chunks, counter, mine)
+    while n >= 0:
+        for f in range(F):
+            plane = dy[n, f].reshape(OH * OW)
+            whole = plane.size // width * width
+            total = vzero(plane)
+            for i in range(0, whole, width):
+                total = vadd(total, vload(plane, i))
+            sums[f] += vsum(total)
+            for i in range(whole, plane.size):
+                sums[f] += plane[i]
+        n = claim(chunks, counter, mine)
+    db_parts[slot, :] = sums
+
+
+def conv2d_backward_bias(dy: np.ndarray) -> np.ndarray:
+    """db[f] = Σ_n Σ_oh Σ_ow dy[n, f, oh, ow]: each thread sums its images' planes, then the threads' sums are added."""
+    dy = np.ascontiguousarray(dy)
+    db_parts = np.zeros((threads_for(dy.shape[0]), dy.shape[1]), dtype=dy.dtype)
+    if dy.size:
+        run_shared(_bias_grad_images, (dy, db_parts), dy.shape[0])
+    return db_parts.sum(axis=0)

@@ -8,6 +8,7 @@ Table of contents:
     conv2d_backward_input   numba_conv.py      from the padded image (each row a shifted copy of it);
                                                dx as the stride-1 conv of dy with flipped filters
     conv2d_backward_weight  numba_conv.py    dot products of dy rows with shifted image rows
+    conv2d_backward_bias    numba_conv.py    one vector sum per plane (the forward adds b while copying y out)
     max_pool2d_forward      numba_pool.py    a vector of outputs at a time from a phase canvas of the plane
     max_pool2d_backward     numba_pool.py    (the backwards: a scalar scatter of each window's gradient)
     avg_pool2d_forward      numba_pool.py
@@ -28,7 +29,7 @@ from __future__ import annotations
 import numba
 
 from . import KernelUnavailable
-from .numba_conv import conv2d_backward_input, conv2d_backward_weight, conv2d_forward
+from .numba_conv import conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight, conv2d_forward
 from .numba_elementwise import relu, relu_backward
 from .numba_int8 import matmul_int8
 from .numba_matmul import matmul
@@ -46,6 +47,7 @@ __all__ = [
     "conv2d_forward",
     "conv2d_backward_input",
     "conv2d_backward_weight",
+    "conv2d_backward_bias",
     "max_pool2d_forward",
     "max_pool2d_backward",
     "avg_pool2d_forward",

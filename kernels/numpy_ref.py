@@ -121,18 +121,29 @@ def col2im(cols: np.ndarray, x_shape: tuple[int, ...], stride: tuple[int, int], 
     return x_pad[:, :, ph : ph + H, pw : pw + W]
 
 
-def conv2d_forward(x: np.ndarray, w: np.ndarray, stride: tuple[int, int], padding: tuple[int, int]) -> np.ndarray:
-    """y[n, f, oh, ow] = Σ_c Σ_kh Σ_kw x_pad[n, c, oh·sh + kh, ow·sw + kw] · w[f, c, kh, kw]
+def conv2d_forward(
+    x: np.ndarray, w: np.ndarray, stride: tuple[int, int], padding: tuple[int, int], b: np.ndarray | None = None
+) -> np.ndarray:
+    """y[n, f, oh, ow] = b[f] + Σ_c Σ_kh Σ_kw x_pad[n, c, oh·sh + kh, ow·sw + kw] · w[f, c, kh, kw]
 
     With cols = im2col(x) viewed as (N, C·KH·KW, OH·OW) and the filters as rows of a matrix
-    W = w.reshape(F, C·KH·KW), the triple sum is a matmul per image: y[n] = W @ cols[n].
+    W = w.reshape(F, C·KH·KW), the triple sum is a matmul per image: y[n] = W @ cols[n]; then
+    one bias per filter, broadcast over n, oh, ow (b None: no bias).
     """
     N = x.shape[0]
     F, C, KH, KW = w.shape
     cols = im2col(x, (KH, KW), stride, padding)
     OH, OW = cols.shape[-2:]
     y = w.reshape(F, C * KH * KW) @ cols.reshape(N, C * KH * KW, OH * OW)  # (N, F, OH·OW)
-    return y.reshape(N, F, OH, OW)
+    y = y.reshape(N, F, OH, OW)
+    if b is not None:
+        y += b.reshape(1, -1, 1, 1)
+    return y
+
+
+def conv2d_backward_bias(dy: np.ndarray) -> np.ndarray:
+    """db[f] = Σ_n Σ_oh Σ_ow dy[n, f, oh, ow]: b[f] was added to every output of filter f."""
+    return dy.sum(axis=(0, 2, 3))
 
 
 def conv2d_backward_input(

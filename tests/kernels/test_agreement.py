@@ -93,6 +93,28 @@ def test_conv2d_forward_agrees(backend, conv, dtype, data):
 
 
 @given(conv=convs(), dtype=DTYPES, data=st.data())
+def test_conv2d_forward_with_bias_agrees_and_adds_b_per_filter(backend, conv, dtype, data):
+    x, w = uniform(data.draw, conv.x_shape, dtype), uniform(data.draw, conv.w_shape, dtype)
+    b = uniform(data.draw, (conv.w_shape[0],), dtype)
+    got = backend.conv2d_forward(*on(backend, x, w), conv.stride, conv.padding, *on(backend, b))
+    _, C, KH, KW = conv.w_shape
+    want = ref.conv2d_forward(x, w, conv.stride, conv.padding, b)
+    assert_agrees(got, want, C * KH * KW + 1)
+    np.testing.assert_allclose(want - ref.conv2d_forward(x, w, conv.stride, conv.padding), np.broadcast_to(
+        b.reshape(1, -1, 1, 1), want.shape), atol=8 * np.finfo(dtype).eps * (C * KH * KW + 1))  # fmt: skip
+
+
+@given(conv=convs(), dtype=DTYPES, data=st.data())
+def test_conv2d_backward_bias_agrees(backend, conv, dtype, data):
+    dy = uniform(data.draw, conv.y_shape, dtype)
+    got = backend.conv2d_backward_bias(*on(backend, dy))
+    N, _, OH, OW = conv.y_shape
+    want = ref.conv2d_backward_bias(dy)
+    assert want.shape == (conv.w_shape[0],)
+    assert_agrees(got, want, N * OH * OW)
+
+
+@given(conv=convs(), dtype=DTYPES, data=st.data())
 def test_conv2d_backward_input_agrees(backend, conv, dtype, data):
     dy, w = uniform(data.draw, conv.y_shape, dtype), uniform(data.draw, conv.w_shape, dtype)
     got = backend.conv2d_backward_input(*on(backend, dy, w), conv.x_shape, conv.stride, conv.padding)

@@ -131,10 +131,7 @@ class Conv2d(Function):
         x, w = xp.ascontiguousarray(x), xp.ascontiguousarray(w)  # kernels get C-contiguous arrays
         ctx.save_for_backward(x, w)
         ctx.stride, ctx.padding = stride, padding
-        y = kernels.for_device(device_of(x), "conv2d").conv2d_forward(x, w, stride, padding)
-        if b is not None:
-            y += b.reshape(1, -1, 1, 1)  # one bias per filter, broadcast over n, oh, ow
-        return y
+        return kernels.for_device(device_of(x), "conv2d").conv2d_forward(x, w, stride, padding, b)  # + b[f]
 
     @staticmethod
     def backward(ctx, dy):
@@ -147,7 +144,7 @@ class Conv2d(Function):
         if ctx.needs_input_grad[1]:
             dw = k.conv2d_backward_weight(dy, x, w.shape, ctx.stride, ctx.padding)
         if ctx.needs_input_grad[2]:
-            db = dy.sum(axis=(0, 2, 3))
+            db = k.conv2d_backward_bias(dy)  # Σ over n, oh, ow
         return dx, dw, db, None, None
 
 
