@@ -19,16 +19,18 @@ work on the listed shapes). A stride-(sh, sw) convolution becomes a stride-1 one
 phases of the padded image (pixel (i, j) stored in plane (c, i mod sh, j mod sw) at
 (i // sh, j // sw)); koff then points into the right plane and the formula above still holds.
 
-The three kernels of the table, each a loop over images shared out between the threads in
+The kernels of the table, each a loop over images shared out between the threads in
 chunks (numba_threads.run_shared; each thread has its own canvas):
   - forward: y[n] = W @ B_n, tile by tile. With fewer filters than MR = 6,
-    ``_shifted_row_kernel`` fills the register tile with MR·NR positions of one filter instead.
+    ``_shifted_row_kernel`` fills the register tile with MR·NR positions of one filter instead;
+    the positions left after the last whole tile go a vector at a time (``_shifted_column_kernel``).
   - backward-input: the same loop. dx is a stride-1 convolution of dy, with zeros inserted
     between its pixels when the stride is > 1 (dilation), padded by KH−1−ph, with the filters
     flipped and C and F swapped: dx[n,c,h,w] = Σ_f Σ_kh Σ_kw dy_dil_pad[n,f,h+kh,w+kw]·w[f,c,KH−1−kh,KW−1−kw].
   - backward-weight: dw[f, k] = Σ_n Σ_l dy_n[f, l] · canvas_n[koff[k] + l] with dy laid on the
     same grid (zeros in the garbage columns): a dot product of two contiguous rows for every
-    (filter, tap) pair, 2 × 4 of them at a time (``_dot_tile``, vectorised along l).
+    (filter, tap) pair, 2 × 4 of them at a time (``_dot_tile``, vectorised along l); it and the
+    bias gradient live in numba_conv_grad.py.
 
 Measured on the four shapes of the benchmark (LeNet's 100×3×32×32 → 6 and 100×6×14×14 → 16
 with 5×5 filters, 64×1×28×28 → 32 and 64×32×26×26 → 64 with 3×3), one thread, fp32, ms; the
@@ -64,8 +66,8 @@ from .numba_matmul import (
     _store_tile,
     tile_cols,
 )
-from .numba_simd import lanes, vadd, vfma, vload, vsplat, vstore, vsum, vwidth, vzero
-from .numba_threads import claim, run_shared, threads_for
+from .numba_simd import vfma, vload, vsplat, vstore, vzero
+from .numba_threads import claim, run_shared
 
 
 @njit(cache=True)
@@ -115,6 +117,29 @@ def _shifted_kernel(kc, ap, canvas, koff, c, ldc, rows, cols):
 
 
 @njit(fastmath={"contract"}, cache=True)
+def _shifted_column_kernel(kc, ap, canvas, koff, c, ldc, rows):
+    """_shifted_kernel for the last few positions of a row of tiles: an MR × LANES tile, one vector per row.
+
+    LeNet's second layer has 140 canvas positions per image: two whole tiles of NR = 64 (AVX-512)
+    and 12 left over, for which a whole tile would compute 64 (a third of the layer's FMAs). The
+    positions left over go through this kernel one vector at a time: per step one load of B, MR
+    broadcasts of A, MR FMAs. The LANES results of each row are stored whole (y's canvas rows
+    are padded to whole tiles), and only ``rows`` rows (the filters that exist).
+    """
+    acc = _register_tile(c.dtype)
+    nr = acc.size // MR
+    for i in range(MR):
+        vstore(acc, i * nr, vzero(acc))
+    for p in range(kc):
+        b = vload(canvas, koff[p])
+        for i in range(MR):
+            t = i * nr
+            vstore(acc, t, vfma(vsplat(ap[p * MR + i]), b, vload(acc, t)))
+    for i in range(min(rows, MR)):
+        vstore(c, i * ldc, vload(acc, i * nr))
+
+
+@njit(fastmath={"contract"}, cache=True)
 def _shifted_row_kernel(kc, wf, canvas, koff, c):
     """c[:MR·NR] = one filter wf @ B for MR·NR neighbouring canvas positions, B[k, l] = canvas[koff[k] + l].
 
@@ -160,89 +185,22 @@ def _conv_images(x, w, w_packed, koff, place, wq, nr, b, y, chunks, counter, slo
                 for f in range(F):
                     _shifted_row_kernel(K, w[f], canvas[l0:], koff, y_canvas[f * ldc + l0 :])
         else:
-            for l0 in range(0, length, nr):  # a tile of NR positions: its B rows stay in L1 ...
+            width = nr // NV
+            whole = length // nr * nr if length % nr <= nr - width else length  # tiles that need all NV vectors
+            for l0 in range(0, whole, nr):  # a tile of NR positions: its B rows stay in L1 ...
                 for f0 in range(0, F, MR):  # ... across all the filter panels
                     tile = y_canvas[f0 * ldc + l0 :]
                     _shifted_kernel(K, w_packed[f0 * K :], canvas[l0:], koff, tile, ldc, F - f0, nr)
+            for l0 in range(whole, length, width):  # the few positions left over: a vector at a time
+                for f0 in range(0, F, MR):
+                    tile = y_canvas[f0 * ldc + l0 :]
+                    _shifted_column_kernel(K, w_packed[f0 * K :], canvas[l0:], koff, tile, ldc, F - f0)
         for f in range(F):
             for oh in range(OH):
                 row, src = y[n, f, oh], y_canvas[f * ldc + oh * wq : f * ldc + oh * wq + OW]
                 for ow in range(OW):
                     row[ow] = src[ow] + b[f]
         n = claim(chunks, counter, mine)
-
-
-@njit(cache=True)
-def _dot_tile(d, d0, d1, b, b0, b1, b2, b3, length, acc, at, row):
-    """Eight dot products at once, Σ_l d[d_i + l]·b[b_j + l] for 2 rows of dy and 4 rows of B, kept as vectors.
-
-    All six rows are contiguous along l, ``length`` numbers, a whole number of vectors
-    (zero-padded), so each step is 6 vector loads and 8 vector FMAs into 8 registers of partial
-    sums. The sums stay vectors: they are added to acc[at + i·row + j·LANES] (the running sums of
-    the task), and their lanes are added up once at the end of the task, not once per image
-    (a LeNet row is only 9 vectors long: eight lane sums per image cost more than the FMAs).
-    The rows are given as two arrays and six offsets rather than six arrays, and the step is a
-    constant (vwidth), so that the unrolled loop's addresses fit the integer registers: with six
-    arrays and a step passed in, LLVM kept 24 pointers and reloaded them from the stack on every
-    step. Summing lane by lane, then across lanes, only changes the rounding.
-    """
-    w = vwidth(d)
-    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = vzero(d)
-    for l in range(0, length, w):
-        a0, a1 = vload(d, d0 + l), vload(d, d1 + l)
-        c0, c1, c2, c3 = vload(b, b0 + l), vload(b, b1 + l), vload(b, b2 + l), vload(b, b3 + l)
-        s00, s01, s02, s03 = vfma(a0, c0, s00), vfma(a0, c1, s01), vfma(a0, c2, s02), vfma(a0, c3, s03)
-        s10, s11, s12, s13 = vfma(a1, c0, s10), vfma(a1, c1, s11), vfma(a1, c2, s12), vfma(a1, c3, s13)
-    vstore(acc, at, vadd(vload(acc, at), s00))
-    vstore(acc, at + w, vadd(vload(acc, at + w), s01))
-    vstore(acc, at + 2 * w, vadd(vload(acc, at + 2 * w), s02))
-    vstore(acc, at + 3 * w, vadd(vload(acc, at + 3 * w), s03))
-    vstore(acc, at + row, vadd(vload(acc, at + row), s10))
-    vstore(acc, at + row + w, vadd(vload(acc, at + row + w), s11))
-    vstore(acc, at + row + 2 * w, vadd(vload(acc, at + row + 2 * w), s12))
-    vstore(acc, at + row + 3 * w, vadd(vload(acc, at + row + 3 * w), s13))
-
-
-@njit(cache=True, nogil=True)
-def _weight_grad_images(dy, x, koff, place, wq, width, dw_parts, chunks, counter, slot):
-    """dw[f, k] += Σ_l dy_canvas[f, l] · canvas[koff[k] + l] over the images n this thread claims; dw = dw_parts[slot].
-
-    dy[n] is laid on the canvas grid (row oh at oh·wq, zeros in the garbage columns and up to a
-    whole number of vectors of ``width``), so both factors are rows along l: 2 filters × 4 taps
-    per _dot_tile call. The vector sums live in acc, F rounded up to 2 and K to 4 (the extra
-    filters read zero rows of dy, the extra taps repeat the last one; both land in rows and
-    columns of acc that are dropped); their lanes are added into dw, this thread's own (F·K)
-    partial sum, at the end.
-    """
-    N, F, OH, OW = dy.shape
-    K = koff.size
-    Fp, Kp = (F + 1) // 2 * 2, (K + 3) // 4 * 4
-    length = (OH * wq + width - 1) // width * width  # l = oh·wq + ow, padded to whole vectors
-    dw = dw_parts[slot]
-    canvas = np.empty(place[5], dtype=dw.dtype)
-    dy_canvas = np.zeros(Fp * length, dtype=dw.dtype)
-    acc = np.zeros(Fp * Kp * width, dtype=dw.dtype)
-    mine = np.zeros(2, dtype=np.int64)  # this thread's chunk: [next, end]
-    n = claim(chunks, counter, mine)
-    while n >= 0:
-        _place_on_canvas(x[n], place, canvas)
-        for f in range(F):
-            for oh in range(OH):
-                row, src = dy_canvas[f * length + oh * wq : f * length + oh * wq + OW], dy[n, f, oh]
-                for ow in range(OW):
-                    row[ow] = src[ow]
-        for f0 in range(0, Fp, 2):
-            for k0 in range(0, Kp, 4):
-                k1, k2, k3 = min(k0 + 1, K - 1), min(k0 + 2, K - 1), min(k0 + 3, K - 1)
-                b0, b1, b2, b3 = koff[min(k0, K - 1)], koff[k1], koff[k2], koff[k3]
-                at = (f0 * Kp + k0) * width
-                _dot_tile(
-                    dy_canvas, f0 * length, (f0 + 1) * length, canvas, b0, b1, b2, b3, length, acc, at, Kp * width
-                )
-        n = claim(chunks, counter, mine)
-    for f in range(F):
-        for k in range(K):
-            dw[f * K + k] += vsum(vload(acc, (f * Kp + k) * width))
 
 
 @functools.lru_cache(maxsize=64)
@@ -324,54 +282,3 @@ def conv2d_backward_input(
     ph, pw = padding
     w_flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))  # (C, F, KH, KW)
     return _conv(dy, w_flipped, (1, 1), (KH - 1 - ph, KW - 1 - pw), tuple(stride), tuple(x_shape[2:]))
-
-
-def conv2d_backward_weight(
-    dy: np.ndarray, x: np.ndarray, w_shape: tuple[int, ...], stride: tuple[int, int], padding: tuple[int, int]
-) -> np.ndarray:
-    """dw[f, c, kh, kw] = Σ_n Σ_oh Σ_ow dy[n, f, oh, ow] · x_pad[n, c, oh·sh + kh, ow·sw + kw]
-
-    On the canvas that is dw[f, k] = Σ_n Σ_l dy_canvas_n[f, l] · canvas_n[koff[k] + l]: a dot
-    product of two rows for every (filter, tap) pair. Each task sums its images into its own
-    dw; the partial sums are added at the end. (The garbage columns meet dy's zeros there: an
-    infinite pixel of x that only a garbage column reads turns its dw entries into NaN, where
-    the reference keeps them finite; with an infinite input the forward is not finite anyway.)
-    """
-    N, F, OH, OW = dy.shape
-    C, KH, KW = w_shape[1:]
-    place, wq, koff = _canvas(x.shape[1:], (KH, KW), tuple(stride), (OH, OW), tuple(padding))
-    dw_parts = np.zeros((threads_for(N), F * koff.size), dtype=dy.dtype)  # one partial sum per thread
-    if N * OH * OW > 0:
-        run_shared(_weight_grad_images, (dy, x, koff, place, wq, lanes(dy.dtype.itemsize), dw_parts), N)
-    return dw_parts.sum(axis=0).reshape(w_shape)
-
-
-@njit(cache=True, nogil=True)
-def _bias_grad_images(dy, db_parts, chunks, counter, slot):
-    """db_parts[slot, f] = Σ dy[n, f, :, :] over the images n this thread claims: one vector sum per plane."""
-    N, F, OH, OW = dy.shape
-    sums = np.zeros(F, dtype=dy.dtype)
-    width = vwidth(sums)
-    mine = np.zeros(2, dtype=np.int64)  # this thread's chunk: [next, end]
-    n = claim(chunks, counter, mine)
-    while n >= 0:
-        for f in range(F):
-            plane = dy[n, f].reshape(OH * OW)
-            whole = plane.size // width * width
-            total = vzero(plane)
-            for i in range(0, whole, width):
-                total = vadd(total, vload(plane, i))
-            sums[f] += vsum(total)
-            for i in range(whole, plane.size):
-                sums[f] += plane[i]
-        n = claim(chunks, counter, mine)
-    db_parts[slot, :] = sums
-
-
-def conv2d_backward_bias(dy: np.ndarray) -> np.ndarray:
-    """db[f] = Σ_n Σ_oh Σ_ow dy[n, f, oh, ow]: each thread sums its images' planes, then the threads' sums are added."""
-    dy = np.ascontiguousarray(dy)
-    db_parts = np.zeros((threads_for(dy.shape[0]), dy.shape[1]), dtype=dy.dtype)
-    if dy.size:
-        run_shared(_bias_grad_images, (dy, db_parts), dy.shape[0])
-    return db_parts.sum(axis=0)

@@ -7,8 +7,8 @@ Table of contents:
     conv2d_forward          numba_conv.py    the matmul's micro-kernel reading im2col rows straight
     conv2d_backward_input   numba_conv.py      from the padded image (each row a shifted copy of it);
                                                dx as the stride-1 conv of dy with flipped filters
-    conv2d_backward_weight  numba_conv.py    dot products of dy rows with shifted image rows
-    conv2d_backward_bias    numba_conv.py    one vector sum per plane (the forward adds b while copying y out)
+    conv2d_backward_weight  numba_conv_grad.py  dot products of dy rows with shifted image rows
+    conv2d_backward_bias    numba_conv_grad.py  one vector sum per plane (the forward adds b while copying y out)
     max_pool2d_forward      numba_pool.py    a vector of outputs at a time from a phase canvas of the plane
     max_pool2d_backward     numba_pool.py    (the backwards: a scalar scatter of each window's gradient)
     avg_pool2d_forward      numba_pool.py
@@ -29,7 +29,8 @@ from __future__ import annotations
 import numba
 
 from . import KernelUnavailable
-from .numba_conv import conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight, conv2d_forward
+from .numba_conv import conv2d_backward_input, conv2d_forward
+from .numba_conv_grad import conv2d_backward_bias, conv2d_backward_weight
 from .numba_elementwise import relu, relu_backward
 from .numba_int8 import matmul_int8
 from .numba_matmul import matmul

@@ -41,7 +41,7 @@ from numba.extending import intrinsic
 from numba.np.arrayobj import make_array
 
 SPIN_POLLS = 4000  # polls of the "next call?" flag before a helper sleeps (about 0.1 ms on this machine)
-CHUNKS_PER_THREAD = 4  # a thread slowed down by another program takes fewer of them
+CHUNKS_PER_THREAD = 16  # small chunks: the threads end together; one slowed down by another program takes fewer
 SHARED_BYTES = 128  # two cache lines: cores fetch lines in pairs (the adjacent-line prefetcher)
 
 

@@ -31,7 +31,13 @@ import llvmlite.binding as ll  # noqa: E402
 PROBE = Path(__file__).with_name("asm_probe.py")
 WIDEST = {"haswell": "ymm", "znver3": "ymm", "skylake-avx512": "zmm", "icelake-server": "zmm", "znver4": "zmm"}
 CPUS = [*WIDEST, "host"]
-FMA_KERNELS = {"_micro_kernel": "mr_nv", "_shifted_kernel": "mr_nv", "_shifted_row_kernel": "mr_nv", "_dot_tile": 8}
+FMA_KERNELS = {
+    "_micro_kernel": "mr_nv",
+    "_shifted_kernel": "mr_nv",
+    "_shifted_row_kernel": "mr_nv",
+    "_shifted_column_kernel": 6,  # MR FMAs of one vector each per step
+    "_dot_tile": 8,
+}
 POOL_KERNELS = ("_max_pool", "_avg_pool")
 COPIES = ("_pack_a", "_pack_b", "_store_tile", "_place_on_canvas", "_max_pool_backward", "_avg_pool_backward")
 ALL_KERNELS = (*FMA_KERNELS, *POOL_KERNELS, *COPIES)
