@@ -11,23 +11,15 @@ Python instead, one call per chunk, cost a GIL hand-over between the threads per
 of 14 µs took 103 µs on 2 threads against 110 µs on 1.) ``run_tasks(kernel, tasks)`` is the
 simpler form for kernels cut in one task per thread (the matmul).
 
-Why the helpers spin before they sleep. A training step calls a kernel every few hundred µs, and
-each call is short (a LeNet layer's convolution is 0.3–0.5 ms). A thread that sleeps between calls
-(on a lock, a queue) needs 20–40 µs here to wake up: the kernel asks the OS, the OS asks the
-virtual machine's host to wake the idle core. Measured on this machine: 8 tasks of 14 µs ran in
-110 µs on 1 thread and in 103 µs on 2, because the helper arrived when the work was nearly done.
-So after a call a helper keeps polling for the next one for a while (``SPIN_POLLS`` polls, about
-0.1 ms here), with the CPU's ``pause`` instruction between polls (it tells the core that this is
-a wait loop), and only then goes to sleep. The polling runs in compiled code without Python's
-GIL (``_wait_for_change``), so it never slows the thread that is working. OpenMP runtimes do the
-same ("OMP_WAIT_POLICY"), but they spin for up to hundreds of ms, which starves the caller when
-another program holds the other core; this spin is short, and the caller never waits for a helper
-that has not started a task (see run_tasks).
+The helpers sleep on a condition between calls. (Helpers that polled for the next call for
+0.1 ms before they slept, so as not to pay a wake-up between a step's calls, were measured
+against sleeping ones, interleaved in one process: the LeNet and MLP steps and both LeNet convs
+within 2 %, so they were dropped.) The caller never waits for a helper that has not started: it
+does the chunks itself, and waits only for the chunks a helper has already claimed.
 """
 
 from __future__ import annotations
 
-import platform
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -35,44 +27,17 @@ from typing import Any
 import numba
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
+from numba import njit
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array
 
-SPIN_POLLS = 4000  # polls of the "next call?" flag before a helper sleeps (about 0.1 ms on this machine)
 CHUNKS_PER_THREAD = 16  # small chunks: the threads end together; one slowed down by another program takes fewer
 SHARED_BYTES = 128  # two cache lines: cores fetch lines in pairs (the adjacent-line prefetcher)
 
 
 # ---------------------------------------------------------------------------------------------
-# Waiting without the GIL: an atomic read of a flag, and the CPU's spin-wait hint
+# Claiming chunks: one atomic add
 # ---------------------------------------------------------------------------------------------
-
-
-@intrinsic
-def _load_acquire(typingctx, a):
-    """a[0], read as an atomic load with acquire ordering: LLVM must read memory every time (no hoisting)."""
-
-    def codegen(context, builder, signature, args):
-        data = make_array(signature.args[0])(context, builder, args[0]).data
-        return builder.load_atomic(data, "acquire", a.dtype.bitwidth // 8)
-
-    return a.dtype(a), codegen
-
-
-@intrinsic
-def _pause(typingctx):
-    """The x86 ``pause`` instruction (a spin-wait hint that saves power); nothing on other CPUs."""
-
-    def codegen(context, builder, signature, args):
-        if platform.machine().lower() in ("x86_64", "amd64", "i686", "x86"):
-            signature_ = ir.FunctionType(ir.VoidType(), [])
-            pause = cgutils.get_or_insert_function(builder.module, signature_, "llvm.x86.sse2.pause")
-            builder.call(pause, [])
-        return context.get_dummy_value()
-
-    return types.none(), codegen
 
 
 @intrinsic
@@ -108,17 +73,6 @@ def claim(chunks, counter, mine):
         mine[0], mine[1] = chunks[t], chunks[t + 1]
     mine[0] += 1
     return mine[0] - 1
-
-
-@njit(cache=True, nogil=True)
-def _wait_for_change(flag, seen, polls):
-    """Poll flag[0] until it differs from ``seen``, at most ``polls`` times; return its last value."""
-    for _ in range(polls):
-        value = _load_acquire(flag)
-        if value != seen:
-            return value
-        _pause()
-    return _load_acquire(flag)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,12 +127,12 @@ class _Batch:
 
 
 class _Pool:
-    """Helper threads that pick up each new batch: they poll a generation counter, then sleep on a condition."""
+    """Helper threads that pick up each new batch: they sleep on a condition until the generation counter moves."""
 
     def __init__(self) -> None:
-        self.flag = np.zeros(1, dtype=np.int64)  # the generation: +1 for every published batch
+        self.generation = 0  # +1 for every published batch
         self.batch: _Batch | None = None
-        self.wake = threading.Condition()  # guards flag and batch; sleeping helpers wait here
+        self.wake = threading.Condition()  # guards generation and batch; sleeping helpers wait here
         self.helpers: list[threading.Thread] = []
 
     def run(self, kernel: Callable[..., Any], tasks: Sequence[tuple], threads: int) -> None:
@@ -189,7 +143,7 @@ class _Pool:
                 helper.start()
                 self.helpers.append(helper)
             self.batch = batch
-            self.flag[0] += 1
+            self.generation += 1
             self.wake.notify_all()
         batch.work()
         batch.wait()
@@ -197,14 +151,10 @@ class _Pool:
     def _helper(self) -> None:
         seen = 0
         while True:
-            generation = int(_wait_for_change(self.flag, seen, SPIN_POLLS))
-            if generation == seen:  # nothing new while spinning: sleep until the next batch
-                with self.wake:
-                    while int(self.flag[0]) == seen:
-                        self.wake.wait()
-                    generation = int(self.flag[0])
-            seen = generation
-            batch = self.batch
+            with self.wake:
+                while self.generation == seen:
+                    self.wake.wait()
+                seen, batch = self.generation, self.batch
             if batch is not None and batch.join():
                 batch.work()
 
