@@ -189,7 +189,7 @@ class Function:
         self.edges: tuple[Any, ...] = ()  # per input: None, a leaf Tensor, or the node that made it
         self.needs_input_grad: tuple[bool, ...] = ()
         self.saved_tensors: tuple[Any, ...] = ()
-        self.saved_versions: list[tuple[int, VersionCounter, int, str]] = []
+        self.saved_versions: list[tuple[int, VersionCounter, int, tuple[Any, ...]]] = []
         self.freed = False
         self.retained: Any = None  # a weak reference to the output Tensor, after y.retain_grad()
 

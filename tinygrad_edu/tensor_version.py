@@ -41,35 +41,37 @@ def same_storage(a: Any, b: Any) -> bool:
     return a is b or storage(a) is storage(b)
 
 
-def describe(t: Any) -> str:
-    """A tensor in the version error, as PyTorch writes it: ``[float32 tensor [3]]``."""
-    return f"[{t.dtype} tensor {list(t.shape)}]"
-
-
 def record_saved_versions(ctx: Any, inputs: list[Any], out: Any) -> None:
-    """Note the counter and version of each saved array that belongs to the output or an input."""
+    """Note the counter and version of each saved array that belongs to the output or an input.
+
+    With them the tensor's dtype, shape and the node that made it, for the error message; the
+    message itself is written only if it is ever raised (formatting a dtype costs microseconds,
+    and this runs for every op that saves something).
+    """
     for i, s in enumerate(ctx.saved_tensors):
         if not hasattr(s, "shape"):
             continue
         for t in (out, *inputs):
             if same_storage(s, t.array):
-                if t is out:
-                    what = f"{describe(t)}, which is output 0 of {ctx.name},"
-                elif t._ctx is not None:
-                    what = f"{describe(t)}, which is output 0 of {t._ctx.name},"
-                else:
-                    what = describe(t)
-                ctx.saved_versions.append((i, t._version_counter, t._version_counter.value, what))
+                made_by = ctx.name if t is out else (None if t._ctx is None else t._ctx.name)  # None: a leaf
+                where = (t.dtype, t.shape, made_by)
+                ctx.saved_versions.append((i, t._version_counter, t._version_counter.value, where))
                 break
+
+
+def _what(dtype: Any, shape: tuple[int, ...], made_by: Any) -> str:
+    """The saved tensor as PyTorch names it: ``[float32 tensor [3]], which is output 0 of ExpBackward0,``."""
+    tensor = f"[{dtype} tensor {list(shape)}]"
+    return tensor if made_by is None else f"{tensor}, which is output 0 of {made_by},"
 
 
 def check_saved_versions(ctx: Any) -> None:
     """Raise PyTorch's error if an array this node saved was changed in place after it was saved."""
-    for _, counter, version, what in ctx.saved_versions:
+    for _, counter, version, where in ctx.saved_versions:
         if counter.value != version:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: {what} is at version {counter.value}; expected version {version} instead. "
+                f"operation: {_what(*where)} is at version {counter.value}; expected version {version} instead. "
                 f"{ctx.name} saved it in forward for its backward, and an in-place change (+=, add_, mul_, "
                 "x[i] = v, a write through .data or a view) altered it afterwards, so its gradient would be "
                 "wrong. Make that change out of place (y = y + 1), or on a .clone() of the tensor."
