@@ -133,11 +133,11 @@ np.testing.assert_array_equal(cols_matrix[:, 0], [1, 2, 0, 1])  # the window of 
 # - $db = \sum_{i,j} dy_{i,j}$: the bias was added to every output.
 #
 # The library's `Conv2d` states the same three lines in its docstring (with batch, channels, stride and padding)
-# and hands the sums to the kernels:
+# and hands the sums to the kernels (`conv2d_backward_bias` is `dy.sum(axis=(0, 2, 3))` in NumPy):
 
 # %%
 source = quote(Conv2d)
-assert "db[f]         = Σ_n Σ_oh Σ_ow dy[n,f,oh,ow]" in source and "db = dy.sum(axis=(0, 2, 3))" in source
+assert "db[f]         = Σ_n Σ_oh Σ_ow dy[n,f,oh,ow]" in source and "db = k.conv2d_backward_bias(dy)" in source
 
 # %% [markdown]
 # With $dy = \begin{pmatrix} 1 & -1 & 0 \\ 2 & 0 & 1 \\ 0 & 1 & -1 \end{pmatrix}$, the first weight's gradient is
