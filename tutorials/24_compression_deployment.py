@@ -17,7 +17,7 @@
 # student from a large teacher, on the digits and on sentences, and explain the $T^2$; export a model to ONNX and
 # run it with onnxruntime; and read one table of bytes, accuracy and latency for all of them.
 #
-# **Run time:** about 30 s (`TGE_FAST=1`: about 12 s). The ONNX part needs `pip install -e ".[onnx]"`; without it
+# **Run time:** about 20 s (`TGE_FAST=1`: about 10 s). The ONNX part needs `pip install -e ".[onnx]"`; without it
 # the lesson says so and skips that part. Latencies are measured on a shared machine: read them as rough sizes.
 
 # %%
@@ -363,7 +363,7 @@ assert few_soft > few_alone + 0.03
 # ### The same on the text set
 #
 # Now the synthetic sentiment sentences of lessons 21–23. The teacher is lesson 21's bag-of-words network,
-# $V \to 500 \to 2$ on word counts; the student has **4** hidden units (about 1% of the teacher's weights). Two
+# $V \to 500 \to 2$ on word counts; the student has **8** hidden units (under 2% of the teacher's weights). Two
 # regimes again: every training label (alone, or distilled with $T = 2$, $\alpha = 0.5$), or only 40 labels, where
 # the student may instead learn from the teacher's soft targets alone ($\alpha = 1$) on 3000 sentences nobody
 # labelled (generated with another seed, their labels thrown away). The
@@ -380,7 +380,7 @@ s_test = text.make_sentiment(1000, seed=1)
 s_unlabelled = text.make_sentiment(3000, seed=2).texts  # only the sentences: their labels are never used
 vectorizer = text.CountVectorizer(max_features=1000).fit(s_train.texts)
 S_train, S_test, S_unl = (vectorizer.transform(t) for t in (s_train.texts, s_test.texts, s_unlabelled))
-V, TEXT_STUDENT, FEW_LABELS = S_train.shape[1], 4, 40
+V, TEXT_STUDENT, FEW_LABELS, TEXT_STEPS = S_train.shape[1], 8, 40, sized(full=300, fast=150)
 
 
 def text_mlp(hidden: int, seed: int):
@@ -389,7 +389,7 @@ def text_mlp(hidden: int, seed: int):
     return nn.Sequential(nn.Linear(V, hidden), nn.ReLU(), nn.Linear(hidden, 2))
 
 
-def text_fit(model, x, y=None, soft=None, steps=150, lr=1e-2, seed=0):
+def text_fit(model, x, y=None, soft=None, steps=TEXT_STEPS, lr=1e-2, seed=0):
     """Adam on random mini-batches of 64: cross-entropy on labels ``y``, or the distillation loss against the
     teacher's logits ``soft`` (rows of ``x``), with the labels too when both are given."""
     opt = tge.optim.Adam(model.parameters(), lr=lr)
@@ -416,7 +416,7 @@ def text_predictions(model) -> np.ndarray:
         return model.eval()(tge.tensor(S_test)).numpy().argmax(1)
 
 
-text_teacher = text_fit(text_mlp(500, 0), S_train, s_train.labels, steps=sized(full=300, fast=150), lr=3e-3)
+text_teacher = text_fit(text_mlp(500, 0), S_train, s_train.labels, lr=3e-3)
 with tge.no_grad():  # the frozen teacher's logits, once for every sentence a student will see
     soft_train, soft_unl = (text_teacher(tge.tensor(x)).numpy() for x in (S_train, S_unl))
 teacher_said = text_predictions(text_teacher)
@@ -448,10 +448,10 @@ assert few_soft_text[0] > few_alone_text[0] + 0.05  # soft targets on unlabelled
 assert few_soft_text[1] > few_alone_text[1] + 0.05  # ... and the student copies the teacher more closely
 all_alone, all_distilled = text_results["all labels, alone"], text_results["all labels, distilled"]
 assert abs(all_distilled[0] - all_alone[0]) < 0.1 and all_distilled[1] > all_alone[1]  # same accuracy, closer copy
-assert few_alone_text[0] < 0.6 and few_soft_text[0] > teacher_text_acc - 0.08  # a coin, against nearly the teacher
+assert few_alone_text[0] < 0.6 and few_soft_text[0] > teacher_text_acc - 0.06  # a coin, against nearly the teacher
 
 # %% [markdown]
-# The story of the digits again: with every label the 4-unit student is about as accurate alone as distilled
+# The story of the digits again: with every label the 8-unit student is about as accurate alone as distilled
 # (within 10 points; the numbers above are this run's), though the distilled one agrees with the teacher more often;
 # with 40 labels it does no better than a coin, while the teacher's soft targets on unlabelled sentences bring it
 # within a few points of the teacher. What it cannot do is beat its teacher: a bag of words gets
@@ -571,7 +571,7 @@ assert table[STUDENT_ROW][0] < table["fp32 baseline"][0] / 5
 # 4. Export the distilled student to ONNX and compare the file's size with its row in the table.
 # 5. A teacher that reads a little of the order: give teacher and student counts of words *and* bigrams ("not_bad",
 #    "dull_but", lesson 21's exercise 1), then redo the 40-label distillation on the text set. Does the distilled
-#    4-unit student now beat the bag-of-words teacher above?
+#    8-unit student now beat the bag-of-words teacher above?
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
 structured = copy.deepcopy(baseline)
@@ -624,15 +624,15 @@ def with_bigrams(sentence: str) -> list[str]:
 vectorizer = text.CountVectorizer(tokenizer=with_bigrams).fit(s_train.texts)
 S_train, S_test, S_unl = (vectorizer.transform(t) for t in (s_train.texts, s_test.texts, s_unlabelled))
 V = S_train.shape[1]  # text_mlp reads the global V
-bigram_teacher = text_fit(text_mlp(500, 0), S_train, s_train.labels, steps=sized(full=300, fast=150), lr=3e-3)
+bigram_teacher = text_fit(text_mlp(500, 0), S_train, s_train.labels, lr=3e-3)
 with tge.no_grad():
     soft_unl = bigram_teacher(tge.tensor(S_unl)).numpy()
 bigram_teacher_acc = float((text_predictions(bigram_teacher) == s_test.labels).mean())
 bigram_student_acc = float((text_predictions(text_fit(text_mlp(TEXT_STUDENT, 1), S_unl, None, soft_unl, seed=1))
                             == s_test.labels).mean())  # fmt: skip
 print(f"V = {V} words and bigrams: teacher {bigram_teacher_acc:.3f} (words only: {teacher_text_acc:.3f}); "
-      f"4-unit student on its soft targets: {bigram_student_acc:.3f} "
+      f"8-unit student on its soft targets: {bigram_student_acc:.3f} "
       f"(words only: {few_soft_text[0]:.3f})")  # fmt: skip
 print("The bigram teacher knows 'not_bad' is good and 'dull_but' starts a sentence that ends well; its soft targets")
-print("pass that on to a student small enough to be 1% of it, which now beats the bag-of-words teacher.")
+print("pass that on to a student of 2% of its size, which now beats the bag-of-words teacher.")
 assert bigram_teacher_acc > teacher_text_acc + 0.03 and bigram_student_acc > teacher_text_acc + 0.02
