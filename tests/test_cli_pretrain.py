@@ -136,6 +136,7 @@ def _bad_files(tmp_path, pretrained, task):
     np.savez(tmp_path / "plain_numpy.npz", w=np.ones(3))
     files["plain_numpy"] = (tmp_path / "plain_numpy.npz", ("not a tinygrad_edu file",))
     write("a_list", [np.ones(3)], "holds a list")
+    write("int_keys", {0: np.ones(3, np.float32)}, "'0'", "a string")
     digits = tmp_path / "digits"
     assert cli.main(["train", "--epochs", "1", "--no-progress", "--out", str(digits)]) == 0
     files["checkpoint"] = (digits / "checkpoint.npz", ("is a training checkpoint", "--resume"))

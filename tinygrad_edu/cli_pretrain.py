@@ -164,6 +164,8 @@ def read_pretrained(path: str | Path) -> dict[str, Any]:
     if not isinstance(weights, dict) or not weights:
         raise _fail(path, where.rstrip("/") or "model", "should be a non-empty dict of weights")
     for key, value in weights.items():
+        if not isinstance(key, str):
+            raise _fail(path, f"{where}{key}", "should be the name of a weight (a string), not a number")
         if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
             raise _fail(path, f"{where}{key}", f"should be an array of floats, found {type(value).__name__}")
         if not np.isfinite(value).all():
