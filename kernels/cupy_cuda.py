@@ -13,6 +13,8 @@ is wrapped in the NumPy type of its C parameter (``np.int32`` for ``int``, ``np.
 
 * GEMM (sgemm.cu): one block per 128×128 tile of C (64×64 in float64), so
   ``grid = (ceil(N / 128), ceil(M / 128), batch)``.
+* int8 GEMM (gemm_int8.cu, quantized layers): one block per 64×64 tile of the int32 C, so
+  ``grid = (ceil(N / 64), ceil(M / 64))``.
 * Everything else (im2col.cu, pool.cu): one thread per output element,
   ``grid = (ceil(total / 256),)`` capped at 65535 blocks; the kernels loop ("grid-stride") when
   there are more elements than threads.
@@ -51,6 +53,7 @@ THREADS = 256  # threads per block, for every kernel
 MAX_BLOCKS = 65535  # grid size cap for the one-thread-per-element kernels (they loop past it)
 MAX_GRID_YZ = 65535  # the hardware limit on gridDim.y and gridDim.z
 GEMM_TILE = {"f32": 128, "f64": 64}  # rows (= columns) of C per GEMM block, as in sgemm.cu
+INT8_TILE = 64  # rows (= columns) of C per block of the int8 GEMM, as in gemm_int8.cu
 COLS_LIMIT = 1 << 26  # im2col runs over batch chunks of at most this many cols elements (256 MB in float32)
 
 
@@ -212,12 +215,28 @@ def matmul(a: Any, b: Any) -> Any:
 
 
 def matmul_int8(a: Any, b: Any) -> Any:
-    """C = A @ B for (M, K) int8 or uint8 @ (K, N) int8 → (M, N) int32, exact (CuPy's integer matmul)."""
+    """C = A @ B for (M, K) int8 or uint8 @ (K, N) int8 → (M, N) int32, every sum exact (gemm_int8.cu).
+
+    Each block of 256 threads computes a 64×64 tile of C with ``__dp4a``, 4 byte products per
+    instruction; uint8 A is shifted to int8 and corrected by 128 · Σₖ Bₖⱼ inside the kernel.
+    """
     if a.dtype not in (np.int8, np.uint8) or b.dtype != np.int8:
         raise TypeError(f"matmul_int8 (cupy kernels): needs int8 or uint8 @ int8 arrays, got {a.dtype} @ {b.dtype}")
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
         raise ValueError(f"matmul_int8 (cupy kernels): shapes {a.shape} @ {b.shape} are not (M, K) @ (K, N)")
-    return cp.matmul(a.astype(cp.int32), b.astype(cp.int32))
+    (m, k), n = a.shape, b.shape[1]
+    c = cp.zeros((m, n), dtype=np.int32)  # zeros: an empty sum (K = 0) is 0
+    if c.size == 0 or k == 0:
+        return c
+    a, b = _contiguous(a, b)
+    kernel = _kernel("gemm_int8.cu", "gemm_u8s8" if a.dtype == np.uint8 else "gemm_s8s8")
+    tile = INT8_TILE
+    rows = MAX_GRID_YZ * tile  # rows of C one launch can cover (gridDim.y ≤ 65535)
+    for m0 in range(0, m, rows):
+        m1 = min(m0 + rows, m)
+        grid = (math.ceil(n / tile), math.ceil((m1 - m0) / tile))
+        kernel(grid, (THREADS,), (a[m0:m1], b, c[m0:m1], *_int32(m1 - m0, n, k)))
+    return c
 
 
 # ---------------------------------------------------------------------------------------------

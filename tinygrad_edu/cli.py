@@ -1,4 +1,4 @@
-"""The command line: ``tinygrad-edu train | evaluate | predict | bench``.
+"""The command line: ``tinygrad-edu train | evaluate | predict | pretrain | bench``.
 
     tinygrad-edu train                                  # an MLP on the bundled digits, with Adam
     tinygrad-edu train --model lenet --kernels numba    # a CNN, convolutions in Numba
@@ -6,6 +6,7 @@
     tinygrad-edu predict runs/digits-mlp/checkpoint.npz --samples 5
     tinygrad-edu train --dataset sentiment --model bert  # a tiny BERT on synthetic sentences (or --model bow)
     tinygrad-edu predict runs/sentiment-bert/checkpoint.npz --text "good but boring"
+    tinygrad-edu pretrain                               # masked-LM, for train --model bert --pretrained PATH
     tinygrad-edu bench --quick
 
 Mistakes in the arguments, missing data files and damaged or foreign files end with one line
@@ -31,6 +32,7 @@ import numpy as np
 
 from . import kernels
 from .checkpoint import load_model
+from .cli_pretrain import add_pretrain_parser, read_for_train, start_from_pretrained
 from .datasets import DatasetError
 from .interrupt import DeferredInterrupt
 from .kernels.numba_compile import announce as announce_numba_compile
@@ -194,7 +196,9 @@ def _exit_rank(world: int, line: str | None, code: int) -> NoReturn:
 def _train(args: argparse.Namespace) -> int:
     """The training command itself (one process, or one rank of --distributed)."""
     kernel_name = _setup_device(args.kernels, args.device)
+    pretrained = read_for_train(args, CLIError)  # --pretrained: read and checked before anything starts
     run, out = _start_or_resume(args)
+    start_from_pretrained(run, pretrained)
     c, task = run.config, run.task
     n_params = sum(p.numel() for p in run.model.parameters())
     print(f"{c.dataset}: {len(task.train[0])} train / {len(task.val[0])} val / {len(task.test[0])} test samples, "
@@ -336,6 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--resume", metavar="CKPT", help="continue a run from its checkpoint (other flags must agree with it)"
     )
+    train.add_argument("--pretrained", metavar="PATH", help="--model bert: the encoder starts from PATH, written "
+                       "by tinygrad-edu pretrain (or a tge.save'd state dict of a BertForMaskedLM)")  # fmt: skip
     train.add_argument("--root", help="folder for MNIST / Fashion-MNIST / CIFAR-10 files (default: data)")
     train.add_argument("--download", action="store_true", help="download the data set files if they are missing")
     train.add_argument("--no-progress", action="store_true", help="no progress bar (per-epoch lines only)")
@@ -364,6 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from . import bench
 
+    add_pretrain_parser(sub, _positive)
     bn = sub.add_parser("bench", help="time matmul, convolution and training steps on every kernel backend")
     bench.add_arguments(bn)
     bn.set_defaults(func=bench.run)
@@ -375,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (CLIError, DatasetError, kernels.KernelUnavailable, FileNotFoundError, ValueError) as e:
+    except (CLIError, DatasetError, kernels.KernelUnavailable, FileNotFoundError, ValueError, FloatingPointError) as e:
         message = " ".join(str(e).split())  # one line, whatever the message holds
         print(f"tinygrad-edu {args.command}: error: {message}", file=sys.stderr)
         return 2 if isinstance(e, CLIError) else 1

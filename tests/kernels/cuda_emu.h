@@ -38,6 +38,16 @@ inline double __longlong_as_double(long long i) { double d; std::memcpy(&d, &i, 
 using std::max;
 using std::min;
 
+// __dp4a(a, b, c) = c + Σⱼ a.byte[j] · b.byte[j], the bytes read as signed (sm_61+); the sum wraps
+// modulo 2³² as the hardware's does (unsigned arithmetic here, so no C++ overflow).
+inline int __dp4a(int a, int b, int c)
+{
+    unsigned sum = (unsigned)c;
+    for (int j = 0; j < 4; ++j)
+        sum += (unsigned)((int)(signed char)(a >> (8 * j)) * (int)(signed char)(b >> (8 * j)));
+    return (int)sum;
+}
+
 static std::mutex emu_atomic_mutex;
 template <typename T> T atomicAdd(T* address, T value)
 {

@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 
 HEADER = Path(__file__).with_name("cuda_emu.h")
-POINTERS = {"float*": np.float32, "double*": np.float64, "long long*": np.int64}
+POINTERS = {"float*": np.float32, "double*": np.float64, "long long*": np.int64, "int*": np.int32,
+            "signed char*": np.int8, "unsigned char*": np.uint8}  # fmt: skip
 SCALARS = {"int": (np.int32, ctypes.c_int32), "long long": (np.int64, ctypes.c_int64)}
 
 
@@ -58,7 +59,7 @@ def _signatures(expanded: str) -> dict[str, list[tuple[str, str]]]:
     return kernels
 
 
-C_TYPES = {"float*": "float*", "double*": "double*", "long long*": "long long*", "int": "int", "long long": "long long"}
+C_TYPES = {**{t: t for t in POINTERS}, "int": "int", "long long": "long long"}
 
 
 def _launcher(name: str, params: list[tuple[str, str]], concurrent: bool) -> str:

@@ -101,6 +101,54 @@ def test_matmul_in_several_launches(cp, monkeypatch):
 
 
 # ---------------------------------------------------------------------------------------------
+# int8 GEMM (gemm_int8.cu): exact, so compared with ==
+# ---------------------------------------------------------------------------------------------
+
+INT8_EDGES = [(1, 1, 1), (3, 5, 2), (63, 31, 65), (64, 32, 64), (65, 33, 129), (200, 1000, 70)]
+
+
+def int8s(rng, shape, dtype):
+    info = np.iinfo(dtype)
+    return rng.integers(info.min, info.max + 1, shape).astype(dtype)
+
+
+@gpu
+@pytest.mark.parametrize("a_dtype", [np.int8, np.uint8])
+@pytest.mark.parametrize(("m", "k", "n"), INT8_EDGES)
+def test_matmul_int8_at_tile_edges(cp, a_dtype, m, k, n):
+    rng = np.random.default_rng(m + k + n)
+    a, b = int8s(rng, (m, k), a_dtype), int8s(rng, (k, n), np.int8)
+    got = cupy_cuda.matmul_int8(cp.asarray(a), cp.asarray(b))
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got.get(), numpy_ref.matmul_int8(a, b))
+
+
+@gpu
+@pytest.mark.parametrize("a_dtype", [np.int8, np.uint8])
+def test_matmul_int8_big_and_extreme(cp, a_dtype):
+    """1024 × 4096 × 512 against CuPy's int32 product, then the largest products summed 60 000 times
+    (|sum| close to 2³¹: the uint8 shift and its correction stay exact)."""
+    rng = np.random.default_rng(4)
+    a, b = cp.asarray(int8s(rng, (1024, 4096), a_dtype)), cp.asarray(int8s(rng, (4096, 512), np.int8))
+    want = cp.matmul(a.astype(cp.int32), b.astype(cp.int32))
+    assert bool((cupy_cuda.matmul_int8(a, b) == want).all())
+    extreme = 255 if a_dtype == np.uint8 else -128
+    a = cp.full((3, 60000), extreme, dtype=a_dtype)
+    b = cp.full((60000, 2), -128, dtype=cp.int8)
+    got = cupy_cuda.matmul_int8(a, b).get()
+    assert (got == extreme * -128 * 60000).all()
+
+
+@gpu
+def test_matmul_int8_strided_inputs_and_several_launches(cp, monkeypatch):
+    monkeypatch.setattr(cupy_cuda, "MAX_GRID_YZ", 2)  # pretend gridDim.y stops at 2 blocks
+    rng = np.random.default_rng(5)
+    a, b = int8s(rng, (600, 40), np.uint8)[::2, ::2], int8s(rng, (9, 20), np.int8).T  # strided, column-major
+    got = cupy_cuda.matmul_int8(cp.asarray(a), cp.asarray(b))
+    np.testing.assert_array_equal(got.get(), numpy_ref.matmul_int8(a, b))
+
+
+# ---------------------------------------------------------------------------------------------
 # Convolution and pooling
 # ---------------------------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ ENTRY_POINTS = {
         for k in ("max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward")
         for t in ("f32", "f64")
     ],
+    "gemm_int8.cu": ["gemm_s8s8", "gemm_u8s8"],
 }
 
 
@@ -101,6 +102,17 @@ def test_fast_gemm_kernels_fit_in_registers(nvcc_results):
     vec = [k for k in ENTRY_POINTS["sgemm.cu"] if k.endswith("_vec")]
     assert set(vec) <= set(spills)
     assert {k: spills[k] for k in vec} == dict.fromkeys(vec, 0)
+
+
+def test_int8_gemm_uses_dp4a_and_fits_in_registers(nvcc_results):
+    """Both int8 kernels multiply with dp4a (4 byte products per instruction), and ptxas spills nothing."""
+    _, ptx_messages, ptx = nvcc_results["gemm_int8.cu", "sm_80"]
+    for kernel in ENTRY_POINTS["gemm_int8.cu"]:
+        body = ptx.split(f".entry {kernel}(", 1)[1].split(".entry ", 1)[0]
+        assert re.search(r"\bdp4a\.s32\.s32\b", body), kernel
+    _, messages, _ = nvcc_results["gemm_int8.cu", "sm_90"]
+    reports = re.findall(r"Compiling entry function '(\w+)'.*?(\d+) bytes spill stores", messages, re.DOTALL)
+    assert dict(reports) == dict.fromkeys(ENTRY_POINTS["gemm_int8.cu"], "0")
 
 
 @pytest.mark.parametrize("file", sorted(ENTRY_POINTS))

@@ -22,10 +22,11 @@ pytestmark = pytest.mark.skipif(cuda_emu.compiler() is None, reason="the CPU emu
 
 @pytest.fixture(scope="module")
 def emulated_modules(request, tmp_path_factory):
-    """The three .cu files, built once (and kept in pytest's cache until a source changes)."""
+    """The four .cu files, built once (and kept in pytest's cache until a source changes)."""
     cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
     build_dir = cache.mkdir("cuda_emu") if cache is not None else tmp_path_factory.mktemp("cuda_emu")
-    return cuda_emu.build([cupy_cuda.CUDA_DIR / f for f in ("sgemm.cu", "im2col.cu", "pool.cu")], build_dir)
+    files = ("sgemm.cu", "im2col.cu", "pool.cu", "gemm_int8.cu")
+    return cuda_emu.build([cupy_cuda.CUDA_DIR / f for f in files], build_dir)
 
 
 @pytest.fixture
@@ -250,3 +251,65 @@ def test_max_pool_backward_adds_where_windows_overlap(backend):
     y, indices = backend.max_pool2d_forward(x, (2, 2), (1, 1), (0, 0))
     dx = backend.max_pool2d_backward(np.ones_like(y), indices, x.shape)
     assert dx[0, 0, 1, 1] == 4.0 and dx.sum() == 4.0
+
+
+# ---------------------------------------------------------------------------------------------
+# int8 GEMM (gemm_int8.cu): exact, so compared with ==
+# ---------------------------------------------------------------------------------------------
+
+
+def int8s(rng, shape, dtype):
+    info = np.iinfo(dtype)
+    return rng.integers(info.min, info.max + 1, shape).astype(dtype)
+
+
+@pytest.mark.parametrize("a_dtype", [np.int8, np.uint8])
+@pytest.mark.parametrize(("m", "k", "n"), [(1, 1, 1), (3, 5, 2), (64, 32, 64), (65, 33, 70), (7, 70, 129)])
+def test_matmul_int8_exact_at_tile_edges(backend, emulated_modules, a_dtype, m, k, n):
+    """K not a multiple of 4 or 32 (padded bytes), M and N just past a 64-tile (rows and columns not written)."""
+    rng = np.random.default_rng(m * 100 + k)
+    a, b = int8s(rng, (m, k), a_dtype), int8s(rng, (k, n), np.int8)
+    got = backend.matmul_int8(a, b)
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, numpy_ref.matmul_int8(a, b))
+    name = "gemm_u8s8" if a_dtype == np.uint8 else "gemm_s8s8"
+    assert launched(emulated_modules, "gemm_int8.cu") == {name: 1}
+    grid, block = emulated_modules["gemm_int8.cu"].kernels[name].launches[0]
+    assert grid == (-(-n // 64), -(-m // 64), 1) and block == (256, 1, 1)
+
+
+@pytest.mark.parametrize("a_value", [-128, 127, 0, 255])
+def test_matmul_int8_extreme_values(backend, a_value):
+    """The largest products (255 · −128, −128 · −128): the uint8 shift by 128 and its correction are exact."""
+    dtype = np.uint8 if a_value in (0, 255) else np.int8
+    a = np.full((5, 200), a_value, dtype=dtype)
+    b = np.full((200, 3), -128, dtype=np.int8)
+    b[:, 1] = 127
+    got = backend.matmul_int8(a, b)
+    np.testing.assert_array_equal(got, numpy_ref.matmul_int8(a, b))
+    assert got[0, 0] == a_value * -128 * 200
+
+
+@pytest.mark.parametrize(("m", "k", "n"), [(0, 3, 2), (2, 0, 3), (3, 4, 0)])
+def test_matmul_int8_empty(backend, emulated_modules, m, k, n):
+    a, b = np.ones((m, k), np.int8), np.ones((k, n), np.int8)
+    got = backend.matmul_int8(a, b)
+    assert got.shape == (m, n) and got.dtype == np.int32 and not got.any()
+    assert launched(emulated_modules, "gemm_int8.cu") == {}  # nothing to compute: no launch
+
+
+def test_matmul_int8_copies_strided_inputs_and_splits_tall_grids(backend, emulated_modules, monkeypatch):
+    monkeypatch.setattr(cupy_cuda, "MAX_GRID_YZ", 2)  # pretend gridDim.y stops at 2 blocks: 150 rows need 2 launches
+    rng = np.random.default_rng(6)
+    a = int8s(rng, (300, 20), np.uint8)[::2, ::2]  # (150, 10), neither row- nor column-major
+    b = int8s(rng, (10, 9), np.int8).T.copy().T  # column-major
+    np.testing.assert_array_equal(backend.matmul_int8(a, b), numpy_ref.matmul_int8(a, b))
+    launches = emulated_modules["gemm_int8.cu"].kernels["gemm_u8s8"].launches
+    assert [grid for grid, _ in launches] == [(1, 2, 1), (1, 1, 1)]
+
+
+def test_matmul_int8_refuses_wrong_dtypes_and_shapes(backend):
+    with pytest.raises(TypeError, match="int8 or uint8 @ int8"):
+        backend.matmul_int8(np.ones((2, 2), np.int8), np.ones((2, 2), np.uint8))
+    with pytest.raises(ValueError, match=r"\(2, 3\) @ \(2, 2\)"):
+        backend.matmul_int8(np.ones((2, 3), np.int8), np.ones((2, 2), np.int8))
