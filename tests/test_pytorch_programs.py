@@ -135,3 +135,30 @@ def test_makemore_batchnorm(tmp_path):
     if theirs is not None:  # PyTorch, same file and steps: 2.25 / 2.27 and 2.25 / 2.27; ours 2.20 / 2.22, 2.28 / 2.30
         torch_losses = [float(x) for x in re.findall(r"^(?:train|val) ([\d.]+)$", theirs, re.M)]
         assert all(abs(a - b) < 0.25 for a, b in zip(losses, torch_losses)), (ours, theirs)
+
+
+def test_makemore_manual_backprop_is_bit_exact(tmp_path):
+    """makemore part 4: every gradient written out by hand (cross-entropy, batch norm, tanh, the embedding) equals
+    autograd's bit for bit (the notebook's PyTorch run: the same; on this data PyTorch's own matmul rounding leaves
+    one more approximate); then the net trains on the hand-written backward alone."""
+    ours, theirs = makemore(tmp_path, "makemore_backprop.py", 1000)
+    checks = re.findall(r"^(\w+)\s+\| exact: (True|False)\s+\| approximate: (True|False)", ours, re.M)
+    assert len(checks) == 28 and all(c[2] == "True" for c in checks), ours
+    assert [c[0] for c in checks if c[1] == "False"] == ["logits", "hprebn"], ours  # the two "in one go" formulas
+    losses = [float(x) for x in re.findall(r"^(?:train|val) ([\d.]+)$", ours, re.M)]
+    assert len(losses) == 2 and max(losses) < 2.6, ours
+    if theirs is not None:  # PyTorch, same file: all 28 approximate too (its matmuls make hpreact's inexact here)
+        theirs_checks = re.findall(r"^\w+\s+\| exact: (?:True|False)\s+\| approximate: (True|False)", theirs, re.M)
+        assert re.findall(r"^(\w+)\s+\| exact", theirs, re.M) == [c[0] for c in checks]
+        assert theirs_checks == ["True"] * 28, theirs
+
+
+def test_makemore_wavenet(tmp_path):
+    """makemore part 5: the hierarchical (WaveNet-like) MLP with hand-written Embedding, FlattenConsecutive,
+    BatchNorm1d over (N, T, C) and Sequential classes, a context of 8 characters."""
+    ours, theirs = makemore(tmp_path, "makemore_wavenet.py", 2000)
+    losses = [float(x) for x in re.findall(r"^(?:train|val) ([\d.]+)$", ours, re.M)]
+    assert len(losses) == 2 and max(losses) < 2.4, ours
+    if theirs is not None:
+        torch_losses = [float(x) for x in re.findall(r"^(?:train|val) ([\d.]+)$", theirs, re.M)]
+        assert all(abs(a - b) < 0.25 for a, b in zip(losses, torch_losses)), (ours, theirs)
