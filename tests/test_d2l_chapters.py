@@ -115,7 +115,8 @@ def test_the_transformer_translates(tmp_path):
         assert curves(ours)["train_loss"] < 3 * curves(theirs)["train_loss"] + 0.05, (ours, theirs)
 
 
-QUICK = ["d2l_probability.py", "d2l_ndarray.py", "d2l_linear_algebra.py", "d2l_calculus.py", "d2l_autograd.py", "d2l_oo_design.py",
+QUICK = ["d2l_probability.py", "d2l_ndarray.py", "d2l_linear_algebra.py", "d2l_calculus.py", "d2l_autograd.py",
+         "d2l_oo_design.py",
          "d2l_synthetic_regression_data.py", "d2l_weight_decay.py", "d2l_classification.py", "d2l_dropout.py",
          "d2l_numerical_stability_and_init.py", "d2l_model_construction.py", "d2l_parameters.py",
          "d2l_init_param.py", "d2l_lazy_init.py", "d2l_custom_layer.py", "d2l_read_write.py", "d2l_conv_layer.py",
@@ -127,9 +128,10 @@ HEAVY = ["d2l_alexnet.py", "d2l_vgg.py", "d2l_nin.py", "d2l_googlenet.py", "d2l_
 
 @pytest.mark.parametrize("name", QUICK)
 def test_the_other_chapters_run_to_the_end(tmp_path, name):
-    """The preliminaries (probability: torch.distributions' Multinomial), the builders' guide, convolutions, batch norm, weight decay, dropout, attention pooling,
-    Bahdanau attention, the vision Transformer: every cell runs (their asserts and d2l.check_shape included), and
-    whatever they train, on 200 images or 1 epoch, ends at a finite loss."""
+    """The preliminaries (probability: torch.distributions' Multinomial), the builders' guide, convolutions, batch
+    norm, weight decay, dropout, attention pooling, Bahdanau attention, the vision Transformer: every cell runs
+    (their asserts and d2l.check_shape included), and whatever they train, on 200 images or 1 epoch, ends at a
+    finite loss."""
     if name == "d2l_calculus.py":
         pytest.importorskip("matplotlib_inline")  # the chapter imports it itself
     out = _run(PROGRAMS, name, 300, 1, tmp_path)

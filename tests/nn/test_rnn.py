@@ -215,7 +215,9 @@ def test_rnn_relu_and_dropout_between_layers():
     torch = pytest.importorskip("torch")
     ours, theirs = _pair(torch, "RNN", nonlinearity="relu", num_layers=2)
     xa = randn(3, 2, 3)
-    np.testing.assert_allclose(ours(tge.tensor(xa))[0].numpy(), theirs(torch.tensor(xa))[0].detach().numpy(), 1e-5, 1e-6)
+    np.testing.assert_allclose(
+        ours(tge.tensor(xa))[0].numpy(), theirs(torch.tensor(xa))[0].detach().numpy(), 1e-5, 1e-6
+    )
     rnn = nn.LSTM(3, 4, num_layers=2, dropout=0.5)
     tge.manual_seed(0)
     a = rnn(tge.tensor(xa))[0].numpy()
