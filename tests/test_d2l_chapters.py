@@ -114,3 +114,35 @@ def test_the_transformer_translates(tmp_path):
     ours = _run(PROGRAMS, "d2l_transformer.py", 1, 8, tmp_path)
     bleu = [float(x) for x in re.findall(r"bleu,([\d.]+)", ours)]
     assert len(bleu) == 4 and sum(bleu) / 4 > 0.6 and curves(ours)["train_loss"] < 0.2, ours
+
+
+QUICK = ["d2l_probability.py", "d2l_ndarray.py", "d2l_linear_algebra.py", "d2l_calculus.py", "d2l_autograd.py",
+         "d2l_oo_design.py",
+         "d2l_synthetic_regression_data.py", "d2l_weight_decay.py", "d2l_classification.py", "d2l_dropout.py",
+         "d2l_numerical_stability_and_init.py", "d2l_model_construction.py", "d2l_parameters.py",
+         "d2l_init_param.py", "d2l_lazy_init.py", "d2l_custom_layer.py", "d2l_read_write.py", "d2l_conv_layer.py",
+         "d2l_padding_and_strides.py", "d2l_channels.py", "d2l_pooling.py", "d2l_batch_norm.py",
+         "d2l_queries_keys_values.py", "d2l_attention_pooling.py", "d2l_bahdanau_attention.py",
+         "d2l_vision_transformer.py"]  # fmt: skip
+HEAVY = ["d2l_alexnet.py", "d2l_vgg.py", "d2l_nin.py", "d2l_googlenet.py", "d2l_densenet.py"]
+
+
+@pytest.mark.parametrize("name", QUICK)
+def test_the_other_chapters_run_to_the_end(tmp_path, name):
+    """The preliminaries (probability: torch.distributions' Multinomial), the builders' guide, convolutions, batch
+    norm, weight decay, dropout, attention pooling, Bahdanau attention, the vision Transformer: every cell runs
+    (their asserts and d2l.check_shape included), and whatever they train, on 200 images or 1 epoch, ends at a
+    finite loss."""
+    if name == "d2l_calculus.py":
+        pytest.importorskip("matplotlib_inline")  # the chapter imports it itself
+    out = _run(PROGRAMS, name, 300, 1, tmp_path)
+    if "model model:" in out:
+        assert all(0 <= v < 1e3 for v in curves(out).values()), out
+
+
+@pytest.mark.skipif(not os.environ.get("D2L_HEAVY"), reason="minutes each on a CPU: set D2L_HEAVY=1 to run them")
+@pytest.mark.parametrize("name", HEAVY)
+def test_the_big_convnets_train_an_epoch(tmp_path, name):
+    """AlexNet, VGG, NiN, GoogLeNet, DenseNet on 224×224 (96×96) images: 200 images, 1 epoch."""
+    out = _run(PROGRAMS, name, 300, 1, tmp_path)
+    assert all(0 <= v < 1e3 for v in curves(out).values()), out
