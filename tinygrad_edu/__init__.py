@@ -248,3 +248,8 @@ copysign = Tensor.copysign
 det = linalg.det
 inverse = linalg.inv
 __all__ += ["linalg", "copysign", "det", "inverse"]
+
+lgamma, digamma = Tensor.lgamma, Tensor.digamma  # ln |Γ| and its derivative ψ (ops/gamma.py)
+from . import distributions  # noqa: E402  (torch.distributions' path: Normal, Categorical, Multinomial, ...)
+
+__all__ += ["lgamma", "digamma", "distributions"]

@@ -279,9 +279,9 @@ class Tensor(TensorOps, TensorInPlace):
             array_module(device)  # raises a clear error when CUDA is not usable here
         return Copy.apply(self, dtype, device)
 
-    def cuda(self) -> Tensor:
-        """Move to the GPU (CuPy arrays)."""
-        return self.to("cuda")
+    def cuda(self, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> Tensor:
+        """Move to the GPU (CuPy arrays); ``device`` a GPU's index (``x.cuda(1)``) or a device."""
+        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
 
     def cpu(self) -> Tensor:
         """Move to the host (NumPy arrays)."""

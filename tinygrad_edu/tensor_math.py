@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .device import array_module
+from .ops import gamma as G
 from .ops import math as M
 
 
@@ -85,6 +86,14 @@ class TensorMath:
     def erf(self) -> Any:
         """The error function (ops.math.Erf)."""
         return M.Erf.apply(self._floating())
+
+    def lgamma(self) -> Any:
+        """The log-gamma function ln |Γ(x)| (ln n! at x = n + 1) (ops.gamma.LGamma)."""
+        return G.LGamma.apply(self._floating())
+
+    def digamma(self) -> Any:
+        """ψ(x) = (ln Γ)′(x) (ops.gamma.Digamma)."""
+        return G.Digamma.apply(self._floating())
 
     # ---- logarithms, exponentials, reciprocals ----------------------------------------------
 

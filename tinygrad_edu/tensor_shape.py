@@ -28,6 +28,33 @@ def _as_array(data: Any) -> Any:
     return data if hasattr(data, "dtype") and hasattr(data, "shape") else np.asarray(data)
 
 
+def viewable(shape: tuple[int, ...], strides: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Can elements laid out with these strides be read in the `target` shape without a copy (PyTorch's view)?
+
+    The dims of size > 1 fall into chunks that lie contiguously in memory (an outer dim's stride equals the size
+    times the stride of the dim inside it). A view can split and merge dims within a chunk but never across
+    two: so each chunk boundary (the running product of chunk sizes) must also be a running product of
+    the target's sizes.
+    """
+    if int(np.prod(shape)) == 0:
+        return True
+    chunks: list[int] = []
+    outer_stride = None
+    for n, s in zip(shape, strides):
+        if n == 1:
+            continue
+        if chunks and outer_stride == n * s:
+            chunks[-1] *= n
+        else:
+            chunks.append(n)
+        outer_stride = s
+    reached, prefix = {1}, 1
+    for n in target:
+        prefix *= n
+        reached.add(prefix)
+    return all(b in reached for b in np.cumprod(chunks).tolist())
+
+
 def _axis(dim: int, ndim: int, op: str) -> int:
     (axis,) = normalize_dims(dim, ndim, op)
     return axis
@@ -41,8 +68,43 @@ class TensorShape:
         return M.Reshape.apply(self, shape_args(shape))
 
     def view(self, *shape: Any) -> Any:
-        """Same as reshape (our arrays can always be viewed)."""
+        """The same memory seen in a new shape; one size may be −1. Unlike reshape, never copies: where the
+        elements' layout (after a transpose, a permute, a strided slice, an expand) cannot be read in the new
+        shape without a copy, it raises PyTorch's RuntimeError, which says to use .reshape(...).
+        """
+        target, n = shape_args(shape), self.numel()
+        known = int(np.prod([s for s in target if s != -1]))
+        if target.count(-1) == 1 and known > 0:
+            target = tuple(n // known if s == -1 else s for s in target)
+        strides = self.stride()  # negative ones (flip: a view here, a copy in PyTorch) have no PyTorch layout
+        if int(np.prod(target)) == n and min(strides, default=0) >= 0 and not viewable(self.shape, strides, target):
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one dimension spans "
+                "across two contiguous subspaces). Use .reshape(...) instead."
+            )
         return self.reshape(*shape)
+
+    def stride(self, dim: int | None = None) -> Any:
+        """How many elements apart neighbours along each dim lie in memory: (4, 1) for a fresh (3, 4) tensor,
+        (1, 4) for its transpose, 0 along an expanded dim. ``stride(dim)`` is one of them.
+        """
+        a = self.array
+        strides = tuple(s // a.itemsize for s in a.strides)
+        return strides if dim is None else strides[_axis(dim, self.ndim, "stride")]
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        """Do the elements lie in memory in row-major order with no gaps: stride 1 along the last dim, and each
+        stride the size times the stride of the dim inside it? (Dims of size 1 never matter.)
+        """
+        if self.numel() == 0:
+            return True
+        expected = 1
+        for n, s in zip(reversed(self.shape), reversed(self.stride())):
+            if n != 1:
+                if s != expected:
+                    return False
+                expected *= n
+        return True
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Any:
         """Merge dims start_dim..end_dim into one."""
@@ -122,9 +184,9 @@ class TensorShape:
         """Expand to ``other``'s shape."""
         return self.expand(*other.shape)
 
-    def contiguous(self) -> Any:
-        """Self (kept for PyTorch code; layout never matters here)."""
-        return self
+    def contiguous(self, memory_format: Any = None) -> Any:
+        """Self when its elements already lie in row-major order, else a row-major copy (in the graph, dx = dy)."""
+        return self if self.is_contiguous() else M.Contiguous.apply(self)
 
     def clone(self) -> Any:
         """A copy that stays in the graph (dx = dy)."""

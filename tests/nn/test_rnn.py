@@ -259,3 +259,14 @@ def test_lstm_learns_to_remember_the_first_input():
         loss.backward()
         opt.step()
     assert loss.item() < 0.3
+
+
+@pytest.mark.parametrize("name", ["RNN", "GRU", "LSTM"])
+@pytest.mark.parametrize("kw", [{}, {"num_layers": 2, "bidirectional": True}, {"bias": False}])
+def test_flat_weights_bookkeeping_is_pytorchs(name, kw):
+    """_flat_weights_names / _all_weights / all_weights, which d2l's init_seq2seq reads to xavier-init a GRU."""
+    torch = pytest.importorskip("torch")
+    ours, theirs = getattr(nn, name)(3, 4, **kw), getattr(torch.nn, name)(3, 4, **kw)
+    assert ours._flat_weights_names == theirs._flat_weights_names and ours._all_weights == theirs._all_weights
+    assert [tuple(w.shape) for w in ours._flat_weights] == [tuple(w.shape) for w in theirs._flat_weights]
+    assert ours.all_weights[0][0] is ours.weight_ih_l0

@@ -8,10 +8,28 @@ PyTorch's, including its small constants (eps) and its choices at the kinks.
 from __future__ import annotations
 
 import math
+import warnings
 
 from ..tensor import Tensor
 from ..tensor_shape import where
 from .functional_act import logsigmoid
+
+
+def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
+    """PyTorch's deprecated ``size_average=``/``reduce=`` as a ``reduction`` (with its deprecation warning).
+
+    Either one given overrides ``reduction``; a missing one counts as True:
+    reduce False → "none"; reduce True and size_average True → "mean"; size_average False → "sum".
+    """
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    legacy = "none" if not reduce else "mean" if size_average else "sum"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{legacy}' instead.", stacklevel=3
+    )
+    return legacy
 
 
 def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
@@ -60,8 +78,8 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
 
 
 def kl_div(
-    input: Tensor, target: Tensor, size_average: None = None, reduce: None = None, reduction: str = "mean",
-    log_target: bool = False,
+    input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+    reduction: str = "mean", log_target: bool = False,
 ) -> Tensor:  # fmt: skip
     """KL(target ‖ model) with ``input`` the model's *log*-probabilities, PyTorch's order.
 
@@ -73,6 +91,7 @@ def kl_div(
     log_softmax(t / T), reduction="batchmean", log_target=True) · T²``: the student's
     log-probabilities first, the teacher's second, both softened by a temperature T.
     """
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if log_target:
         loss = target.exp() * (target - input)
     else:
@@ -112,9 +131,10 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
 
 def triplet_margin_loss(
     anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
-    swap: bool = False, size_average: None = None, reduce: None = None, reduction: str = "mean",
+    swap: bool = False, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
 ) -> Tensor:  # fmt: skip
     """max(d(a, p) − d(a, n) + margin, 0) with d = pairwise_distance; ``swap`` uses min(d(a, n), d(p, n))."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
@@ -123,21 +143,23 @@ def triplet_margin_loss(
 
 
 def margin_ranking_loss(
-    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, size_average: None = None,
-    reduce: None = None, reduction: str = "mean",
+    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, size_average: bool | None = None,
+    reduce: bool | None = None, reduction: str = "mean",
 ) -> Tensor:  # fmt: skip
     """max(0, −y (x1 − x2) + margin), y = 1 when x1 should rank higher, −1 when x2 should."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction, "margin_ranking_loss")
 
 
 def poisson_nll_loss(
-    input: Tensor, target: Tensor, log_input: bool = True, full: bool = False, size_average: None = None,
-    eps: float = 1e-8, reduce: None = None, reduction: str = "mean",
+    input: Tensor, target: Tensor, log_input: bool = True, full: bool = False, size_average: bool | None = None,
+    eps: float = 1e-8, reduce: bool | None = None, reduction: str = "mean",
 ) -> Tensor:  # fmt: skip
     """Negative log-likelihood of target ~ Poisson(λ): eˣ − t·x (log_input, x = log λ), or λ − t·log(λ + eps).
 
     ``full`` adds Stirling's approximation of log(t!), t log t − t + ½ log(2πt), where t > 1.
     """
+    reduction = legacy_reduction(size_average, reduce, reduction)
     loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
     if full:
         big = target > 1
@@ -169,10 +191,11 @@ def gaussian_nll_loss(
 
 
 def cosine_embedding_loss(
-    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, size_average: None = None,
-    reduce: None = None, reduction: str = "mean",
+    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, size_average: bool | None = None,
+    reduce: bool | None = None, reduction: str = "mean",
 ) -> Tensor:  # fmt: skip
     """1 − cos(x1, x2) where y = 1, max(0, cos(x1, x2) − margin) where y = −1 (cos along the last dim)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     eps = 1e-12  # PyTorch's: cos = x1·x2 / √((‖x1‖² + ε)(‖x2‖² + ε))
     dot = (input1 * input2).sum(dim=-1)
     cos = dot / (((input1 * input1).sum(dim=-1) + eps) * ((input2 * input2).sum(dim=-1) + eps)).sqrt()
@@ -181,10 +204,11 @@ def cosine_embedding_loss(
 
 
 def multilabel_soft_margin_loss(
-    input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: None = None, reduce: None = None,
-    reduction: str = "mean",
+    input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
+    reduce: bool | None = None, reduction: str = "mean",
 ) -> Tensor:  # fmt: skip
     """−mean over classes of [y log σ(x) + (1 − y) log σ(−x)] (times ``weight`` per class), per sample."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     if weight is not None:
         loss = loss * weight

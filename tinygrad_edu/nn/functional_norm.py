@@ -95,48 +95,80 @@ _NOT_CHANNELS = (
     "channel-wise dropout on inputs with {dims} spatial dimensions, a channel dimension, and an optional batch "
     "dimension (i.e. {io} inputs)."
 )
+_DROPOUT2D_OF_3D = (
+    "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is desired - "
+    "input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will change in a future "
+    "release to interpret the input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+    "channel-wise dropout behavior, please switch to using dropout1d instead."
+)
 
 
-def _channel_dropout(input: Tensor, p: float, training: bool, feature_dims: int, op: str) -> Tensor:
+def _feature_dropout(input: Tensor, p: float, training: bool) -> Tensor:
     """Zero whole channels: one keep/drop draw per (sample, channel), the survivors scaled by 1/(1 − p).
 
-    x (N, C, *S) with len(S) = feature_dims (or unbatched (C, *S)): the mask has shape (N, C, 1, ..., 1).
+    x (N, C, *S): the mask has shape (N, C, 1, ..., 1) (PyTorch's feature_dropout; for x (N, C) that is
+    elementwise dropout).
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if input.ndim not in (feature_dims + 1, feature_dims + 2):
-        raise RuntimeError(
-            f"{op}: expected a {feature_dims + 1}-D (unbatched) or {feature_dims + 2}-D input, got {input.shape}"
-        )
+    if input.ndim < 2:
+        raise RuntimeError(f"Feature dropout requires at least 2 dimensions in the input, got {input.shape}")
     if not training or p == 0.0:
         return input
     if p == 1.0:
         return input * 0.0
-    mask_shape = input.shape[: input.ndim - feature_dims] + (1,) * feature_dims
+    mask_shape = input.shape[:2] + (1,) * (input.ndim - 2)
     keep = generator().random(mask_shape, dtype=np.float32) >= p
     mask = keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
     return input * Tensor._wrap(to_device(mask, input.device))
 
 
+def _unbatched_feature_dropout(input: Tensor, p: float, training: bool) -> Tensor:
+    """An input without its batch dim (C, *S): feature dropout of (1, C, *S), the batch dim removed again."""
+    if not training or p == 0.0:
+        return input
+    return _feature_dropout(input.unsqueeze(0), p, training).squeeze(0)
+
+
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Channel dropout of (N, C, L) or (C, L): each channel kept whole or zeroed, with probability p."""
-    return _channel_dropout(input, p, training, 1, "dropout1d")
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that dropout1d exists to "
+            "provide channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, and an optional "
+            "batch dimension (i.e. 2D or 3D inputs)."
+        )
+    if input.ndim == 2:
+        return _unbatched_feature_dropout(input, p, training)
+    return _feature_dropout(input, p, training)
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Channel dropout of (N, C, H, W) or (C, H, W): each feature map kept whole or zeroed, with probability p.
+    """Channel dropout of (N, C, H, W): each feature map kept whole or zeroed, with probability p.
 
     Neighbouring pixels of a feature map are strongly correlated, so dropping pixels one by one
     hardly regularises a convolution; dropping the whole map does (Tompson et al., 2015).
+    PyTorch's deprecated behaviour is kept, with its warnings: another rank drops along dims 0 and 1 (a 2-D input
+    (N, C) elementwise), and a 3-D input is read as (N, C, L), not as an unbatched (C, H, W).
     """
-    if input.ndim not in (3, 4):  # PyTorch's deprecated behaviour, kept: elementwise dropout, with its warning
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in (3, 4):
         warnings.warn(_NOT_CHANNELS.format(op="dropout2d", ndim=input.ndim, dims="2", io="3D or 4D"), stacklevel=2)
-        from .functional import dropout  # (functional imports this file)
-
-        return dropout(input, p, training)
-    return _channel_dropout(input, p, training, 2, "dropout2d")
+    if input.ndim == 3:
+        warnings.warn(_DROPOUT2D_OF_3D, stacklevel=2)
+    return _feature_dropout(input, p, training)
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Channel dropout of (N, C, D, H, W) or (C, D, H, W)."""
-    return _channel_dropout(input, p, training, 3, "dropout3d")
+    """Channel dropout of (N, C, D, H, W) or (C, D, H, W).
+
+    Another rank warns (PyTorch's deprecated behaviour) and is read as unbatched: dim 0 its channels.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in (4, 5):
+        warnings.warn(_NOT_CHANNELS.format(op="dropout3d", ndim=input.ndim, dims="3", io="4D or 5D"), stacklevel=2)
+    if input.ndim != 5:
+        return _unbatched_feature_dropout(input, p, training)
+    return _feature_dropout(input, p, training)

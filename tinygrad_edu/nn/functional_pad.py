@@ -142,7 +142,7 @@ def interpolate(
         a = Tensor(a.astype(input.dtype), device=input.device)
         axis = 2 + k
         out = (a @ out.movedim(axis, -2)).movedim(-2, axis)  # A applied along this axis
-    return out
+    return out.contiguous()  # a fresh row-major tensor, as PyTorch's (so .view works on it)
 
 
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",

@@ -63,9 +63,9 @@ class DeviceMixin:
                 t.grad.array = convert(t.grad.array)
         return self
 
-    def cuda(self) -> Module:
-        """Move to the GPU; returns self."""
-        return self.to("cuda")
+    def cuda(self, device: Any = None) -> Module:
+        """Move to the GPU (``device``: a GPU's index or a device); returns self."""
+        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
 
     def cpu(self) -> Module:
         """Move to the host; returns self."""

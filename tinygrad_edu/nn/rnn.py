@@ -201,9 +201,12 @@ class RNNBase(Module):
         directions = 2 if bidirectional else 1
         gates = _GATES[mode] * hidden_size
         out_size = proj_size or hidden_size
+        # PyTorch's bookkeeping, which d2l's init_seq2seq reads: the weights' names in order, flat and per layer
+        self._flat_weights_names, self._all_weights = [], []  # type: list[str], list[list[str]]
         for layer in range(num_layers):
             layer_in = input_size if layer == 0 else out_size * directions
             for suffix in ["", "_reverse"][:directions]:
+                self._all_weights.append([])
                 self._param(f"weight_ih_l{layer}{suffix}", (gates, layer_in))
                 self._param(f"weight_hh_l{layer}{suffix}", (gates, out_size))
                 if bias:
@@ -215,6 +218,18 @@ class RNNBase(Module):
 
     def _param(self, name: str, shape: tuple[int, ...]) -> None:
         self.register_parameter(name, Parameter(np.empty(shape, dtype=np.float32)))
+        self._flat_weights_names.append(name)
+        self._all_weights[-1].append(name)
+
+    @property
+    def _flat_weights(self) -> list[Any]:
+        """The weights in PyTorch's order (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ..._reverse, l1 ...)."""
+        return [self._parameters[n] for n in self._flat_weights_names]
+
+    @property
+    def all_weights(self) -> list[list[Any]]:
+        """The weights of each layer and direction, as lists in PyTorch's order."""
+        return [[self._parameters[n] for n in names] for names in self._all_weights]
 
     def reset_parameters(self) -> None:
         """Every weight and bias from U(−1/√hidden_size, 1/√hidden_size), as PyTorch."""

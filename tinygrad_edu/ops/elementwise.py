@@ -127,20 +127,23 @@ class Mul(Function):
 
 
 class Div(Function):
-    """z = x / y            dx = dz / y,   dy = −dz · x / y² = −dz · z / y"""
+    """z = x / y            dx = dz / y,   dy = −dz · x / y²
+
+    Like PyTorch it saves the inputs, not z: code that changes z in place afterwards (d2l's masked softmax
+    writes −1e6 into the scores it just divided by √d) still gets its gradient.
+    """
 
     @staticmethod
     def forward(ctx, x, y):
         broadcast_shape("div", x.shape, y.shape)
-        z = x / y  # x/0 is ±inf (0/0 nan), as in PyTorch
-        ctx.save_for_backward(x, y, z)
-        return z
+        ctx.save_for_backward(x, y)
+        return x / y  # x/0 is ±inf (0/0 nan), as in PyTorch
 
     @staticmethod
     def backward(ctx, dz):
-        x, y, z = ctx.saved_tensors
+        x, y = ctx.saved_tensors
         dx = unbroadcast(dz / y, x.shape) if _wanted(ctx, 0) else None
-        dy = unbroadcast(-dz * z / y, y.shape) if _wanted(ctx, 1) else None
+        dy = unbroadcast(-dz * x / (y * y), y.shape) if _wanted(ctx, 1) else None
         return dx, dy
 
 

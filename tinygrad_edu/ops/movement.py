@@ -183,3 +183,15 @@ class Where(Function):
         dx = unbroadcast(xp.where(cond, dz, zero), x_shape) if ctx.needs_input_grad[1] else None
         dy = unbroadcast(xp.where(cond, zero, dz), y_shape) if ctx.needs_input_grad[2] else None
         return None, dx, dy
+
+
+class Contiguous(Function):
+    """y = x's elements copied into row-major order (the values do not change)        dx = dy"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp_of(x).ascontiguousarray(x)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return dy
