@@ -33,7 +33,7 @@ from tinygrad_edu.course import out_dir, quote, show, sized
 from tinygrad_edu.text.training import accuracy, encode, pretrain_mlm, train_classifier
 
 tge.manual_seed(0)
-L = 32  # tokens per sentence, <cls> and <sep> included
+L = 48  # tokens per review, <cls> and <sep> included: the longest three-sentence review fits
 # no labels: synthetic three-sentence reviews to pretrain on
 unlabelled = text.make_unlabelled(sized(full=24000, fast=1500), seed=1, parts=3, p_pair=1.0)
 labelled = text.make_sentiment(300, seed=0)  # a few hundred labelled sentences
@@ -84,6 +84,7 @@ assert mlm(ids).shape == (1, L, len(tok))
 
 # %%
 x_unl = encode(tok, unlabelled, L)
+assert (x_unl[:, -1] == tok.pad_token_id).all()  # no review truncated: a cut-off review would lose its verdict
 inputs, labels = text.mask_tokens(x_unl, tok, rng=np.random.default_rng(0))
 inputs, labels = inputs.numpy(), labels.numpy()
 print(tok.convert_ids_to_tokens(x_unl[0][x_unl[0] > 0]), "\n", tok.convert_ids_to_tokens(inputs[0][x_unl[0] > 0]),
@@ -177,6 +178,17 @@ print("pretraining's gain, in accuracy points:", {k: round(100 * v, 1) for k, v 
 # cannot be expected to beat the model from scratch by much. The probe is the cheap check to run
 # *before* trusting a pretrained model — here it says how far this budget of pretraining steps got. (Exercise 4 asks
 # for a longer run.)
+#
+# What this lesson measures, honestly: with a few thousand pretraining steps the tiny BERT learns the grammar but
+# not which adjectives are positive, so all three classifiers stay within a few points of each other, near chance on
+# the negated sentences — the ≥ 5-point gain that pretraining buys real BERTs does not appear at this budget. Two
+# checks say where the gap is. First, the same network *from scratch* is not the weak link: given 1500 labelled
+# sentences instead of 300 it reads the word order and gets over 90 % (`tests/text/test_bert.py`), where the bag of
+# words stays under 70 %. Second, polarity is what is missing: adding a fixed "positive − negative" direction to the
+# 32 adjective embeddings before fine-tuning — what a pretraining that had found the sentiment would hand over —
+# lifts the negated sentences from about 0.51 to about 0.67 (mean of 3 seeds). The masked-LM signal for polarity is
+# there (the verdict, the paired adjectives) but thin among its other targets, so it needs far more steps than a
+# lesson can spend. (Exercise 5 runs the second check.)
 
 # %% [markdown]
 # ## Where does `<cls>` look?
@@ -217,6 +229,9 @@ show(fig, "23_bert.png")
 #    sentences.
 # 4. (Long, not run here.) Pretrain for several epochs and re-run the zero-shot probe after each: when does it leave
 #    chance, and does the fine-tuned accuracy follow it?
+# 5. Hand the model the polarity that pretraining did not find: add $+v$ to the embeddings of the 16 positive
+#    adjectives and $-v$ to the 16 negative ones ($v$ a random direction of length 0.5), fine-tune from scratch
+#    otherwise, and compare with plain scratch on the negated sentences, over a few seeds.
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
 tge.manual_seed(1)
@@ -239,3 +254,24 @@ x_test = encode(tok, test.texts, L)
 whole = {"pretrained": accuracy(finetuned, x_test, test.labels), "from scratch": accuracy(scratch, x_test, test.labels)}
 print({k: round(v, 3) for k, v in whole.items()}, "on all", len(test), "test sentences")
 assert 0 <= whole["pretrained"] <= 1
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+from tinygrad_edu.text.sentiment import NEGATIVE, POSITIVE
+
+gains = []
+for seed in range(sized(full=3, fast=1)):
+    accs = []
+    for v_length in (0.0, 0.5):
+        tge.manual_seed(seed)
+        clf = text.BertClassifier(config, num_classes=2)
+        e = clf.bert.token_embeddings.weight.array  # the raw array: an edit outside autograd
+        v = np.random.default_rng(seed).normal(size=e.shape[1]).astype(np.float32)
+        v *= v_length / np.linalg.norm(v)
+        e[[tok.vocab[w] for w in POSITIVE]] += v
+        e[[tok.vocab[w] for w in NEGATIVE]] -= v
+        train_classifier(clf, x_lab, labelled.labels, epochs=sized(full=20, fast=2), lr=5e-4, seed=seed)
+        accs.append(accuracy(clf, x_neg, negated.labels))
+    gains.append(accs[1] - accs[0])
+    print(f"seed {seed}: scratch {accs[0]:.3f}, with the polarity direction {accs[1]:.3f}")
+print(f"mean gain {100 * np.mean(gains):.1f} points")
+assert sized(full=np.mean(gains) > 0.05, fast=all(-1 <= g <= 1 for g in gains))

@@ -147,9 +147,18 @@ def make_unlabelled(
     sentence ("the acting was not <mask>") or the verdict ("i <mask> it"), a masked language model
     has to work out the polarity of the OTHER sentences, negation and contrast included, and which
     of the 32 adjectives share a polarity. That is how sentiment gets into a model pretrained on
-    unlabelled text, and what the classifier later reads out. (Measured: the tiny BERT of lesson 23
-    does not find the polarities within ~1000 pretraining steps — positive and negative adjectives
-    keep the same mean cosine similarity, and its zero-shot verdict probe stays at chance.)
+    unlabelled text, and what the classifier later reads out. Tokenize with a ``max_length`` the
+    whole review fits in: a truncated review loses its verdict.
+
+    Measured with lesson 23's tiny BERT (d_model 64, 2 layers) and BERT's 15 % masking: within
+    1000–3000 steps it learns the grammar (the loss falls from ln V ≈ 4.3 to ≈ 1.2–1.4 and almost
+    all of the probability of "i <mask> it" goes to the four verdicts) but not the polarities:
+    the zero-shot verdict probe stays at chance and positive and negative adjectives keep the same
+    mean cosine similarity, for three-sentence reviews, for one sentence plus its verdict, and with
+    an untied output layer alike. The same model finds the polarities in ~200 steps when every
+    target carries one (filling in "the plot was good and <mask>", 32 targets a step), so the signal
+    is learnable; among the MLM's other targets (nouns, verbs, which adjective of 16) it is too thin
+    for a lesson's budget of steps.
 
     ``p_pair``: the chance of two adjectives in one clause ("clever and fresh", always of one
     polarity); ``parts``: sentences per review; ``kinds``: the kinds of the first sentence, as in
