@@ -150,15 +150,12 @@ def make_unlabelled(
     unlabelled text, and what the classifier later reads out. Tokenize with a ``max_length`` the
     whole review fits in: a truncated review loses its verdict.
 
-    Measured with lesson 23's tiny BERT (d_model 64, 2 layers) and BERT's 15 % masking: within
-    1000–3000 steps it learns the grammar (the loss falls from ln V ≈ 4.3 to ≈ 1.2–1.4 and almost
-    all of the probability of "i <mask> it" goes to the four verdicts) but not the polarities:
-    the zero-shot verdict probe stays at chance and positive and negative adjectives keep the same
-    mean cosine similarity, for three-sentence reviews, for one sentence plus its verdict, and with
-    an untied output layer alike. The same model finds the polarities in ~200 steps when every
-    target carries one (filling in "the plot was good and <mask>", 32 targets a step), so the signal
-    is learnable; among the MLM's other targets (nouns, verbs, which adjective of 16) it is too thin
-    for a lesson's budget of steps.
+    Measured with lesson 23's recipe (24 000 reviews of ``parts=3``, ``p_pair=1.0``, tokenized to
+    48 tokens; d_model 64, 2 layers; 3000 steps of BERT's 15 % masking): the verdict probe ("i
+    <mask> it") stays near chance within that budget, yet the pretrained encoder, fine-tuned on
+    300 labelled sentences, beats the same network trained from scratch on them by 8 to 26 points
+    on the negated sentences (three pretraining seeds, each the mean of five labelled sets): what
+    transfers is an encoder that already reads the grammar.
 
     ``p_pair``: the chance of two adjectives in one clause ("clever and fresh", always of one
     polarity); ``parts``: sentences per review; ``kinds``: the kinds of the first sentence, as in
