@@ -147,9 +147,15 @@ def make_unlabelled(
     sentence ("the acting was not <mask>") or the verdict ("i <mask> it"), a masked language model
     has to work out the polarity of the OTHER sentences, negation and contrast included, and which
     of the 32 adjectives share a polarity. That is how sentiment gets into a model pretrained on
-    unlabelled text, and what the classifier later reads out. (Measured: the tiny BERT of lesson 23
-    does not find the polarities within ~1000 pretraining steps — positive and negative adjectives
-    keep the same mean cosine similarity, and its zero-shot verdict probe stays at chance.)
+    unlabelled text, and what the classifier later reads out. Tokenize with a ``max_length`` the
+    whole review fits in: a truncated review loses its verdict.
+
+    Measured with lesson 23's recipe (24 000 reviews of ``parts=3``, ``p_pair=1.0``, tokenized to
+    48 tokens; d_model 64, 2 layers; 3000 steps of BERT's 15 % masking): the verdict probe ("i
+    <mask> it") stays near chance within that budget, yet the pretrained encoder, fine-tuned on
+    300 labelled sentences, beats the same network trained from scratch on them by 8 to 26 points
+    on the negated sentences (three pretraining seeds, each the mean of five labelled sets): what
+    transfers is an encoder that already reads the grammar.
 
     ``p_pair``: the chance of two adjectives in one clause ("clever and fresh", always of one
     polarity); ``parts``: sentences per review; ``kinds``: the kinds of the first sentence, as in
