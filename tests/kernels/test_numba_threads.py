@@ -1,7 +1,8 @@
-"""The Numba kernels' thread pool: chunks claimed once each, scratch rows apart, helpers that sleep and wake."""
+"""The Numba kernels' thread pool: chunks claimed once each, scratch rows apart, threads that poll, sleep and wake."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -57,13 +58,24 @@ def test_private_rows_start_on_their_own_128_byte_lines_with_a_gap():
         assert starts[1] - used_end >= numba_threads.SHARED_BYTES  # nothing of row 1 within 128 bytes of row 0
 
 
+def test_wait_for_change_returns_the_new_value_or_gives_up():
+    flag = np.zeros(1, np.int64)
+    assert numba_threads._wait_for_change(flag, 0, 10) == 0  # no change: gives up after 10 polls
+    flag[0] = 3
+    assert numba_threads._wait_for_change(flag, 0, 10**9) == 3  # a change: returns at once
+    later = threading.Timer(0.02, lambda: flag.__setitem__(0, 4))
+    later.start()
+    assert numba_threads._wait_for_change(flag, 3, 10**9) == 4  # another thread's write is seen
+    later.join()
+
+
 def test_helpers_that_went_to_sleep_wake_up_for_the_next_call():
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("needs 2 threads")
     before = numba.get_num_threads()
     numba.set_num_threads(2)
     try:
-        for pause in (0.0, 0.05, 0.0):  # between calls: none, and long enough that the helper sleeps
+        for pause in (0.0, 0.05, 0.0):  # between calls: none, and far longer than the threads poll
             done: list[int] = []
             numba_threads.run_tasks(done.append, [(i,) for i in range(6)])
             assert sorted(done) == list(range(6))
