@@ -44,15 +44,17 @@ def scripted(clock: FakeClock, durations: list[float], log: list[str], name: str
 def test_timer_first_call_median_best_and_interleaving():
     clock, log = FakeClock(), []
     fns = {
-        "a": scripted(clock, [5.0, 1.0, 1.0, 1.0, 3.0, 1.0, 2.0], log, "a"),  # compiles on the first call
-        "b": scripted(clock, [0.5, 0.5, 0.5, 0.5, 0.7, 0.4, 0.6], log, "b"),
+        # compiles on the first call; each sample's untimed call (9 s) must not count
+        "a": scripted(clock, [5.0, 1.0, 1.0, 1.0, 9.0, 3.0, 9.0, 1.0, 9.0, 2.0], log, "a"),
+        "b": scripted(clock, [0.5, 0.5, 0.5, 0.5, 9.0, 0.7, 9.0, 0.4, 9.0, 0.6], log, "b"),
     }
     t = time_interleaved(fns, repeat=3, min_sample_s=0.0, clock=clock, settle_s=0.0)
     assert t["a"].first == 5.0 and t["a"].samples == pytest.approx([3.0, 1.0, 2.0])
     assert t["a"].median == pytest.approx(2.0) and t["a"].best == pytest.approx(1.0) and t["a"].calls_per_sample == 1
     assert t["b"].first == 0.5 and t["b"].median == pytest.approx(0.6) and t["b"].best == pytest.approx(0.4)
-    # first call and three warm-up calls of each, then rounds that start with a different line each time
-    assert log == ["a"] * 4 + ["b"] * 4 + ["a", "b", "b", "a", "a", "b"]
+    # first call and three warm-up calls of each, then rounds (an untimed call, then the sample) that start
+    # with a different line each time
+    assert log == ["a"] * 4 + ["b"] * 4 + ["a", "a", "b", "b", "b", "b", "a", "a", "a", "a", "b", "b"]
 
 
 def test_timer_samples_last_at_least_min_sample_s_and_report_per_call():
@@ -62,7 +64,7 @@ def test_timer_samples_last_at_least_min_sample_s_and_report_per_call():
     # the fastest of the three warm-up calls (3 ms, not the slow 20 ms) decides: 4 calls make 10 ms
     assert t["f"].first == 0.5 and t["f"].calls_per_sample == 4
     assert t["f"].samples == pytest.approx([0.003, 0.003])
-    assert len(log) == 1 + 3 + 2 * (1 + 4)  # first, warm-up, (one untimed call + the sample) per repeat
+    assert len(log) == 1 + 3 + 2 * (4 + 4)  # first, warm-up, (as many untimed calls as the sample) per repeat
     with pytest.raises(ValueError, match="repeat must be at least 1"):
         time_interleaved({"f": lambda: None}, 0, 0.0)
 

@@ -72,10 +72,12 @@ def time_interleaved(
     (measured: Numba's 2-thread matmul at 1024 ran at 186 GFLOP/s right after a torch matmul, 327 alone).
 
     Between the first call and the rounds, ``calls_per_sample`` warms each function up (three
-    calls) and decides how many calls make its sample. A sample of several calls starts with one
-    untimed call, so that it measures calls that follow each other as in a training loop, not the
-    wake-up of thread pools that slept while the other lines ran. Each round starts with a
-    different line.
+    calls) and decides how many calls make its sample. Each sample starts with as many untimed
+    calls as it times (one at least), so that it measures calls that follow each other as in a
+    training loop, not the machine waking up after the settle: measured here, after 0.15 s of
+    sleep a 2-thread Numba conv ran at 1-thread speed for its first ~50 ms (an idle core of this
+    virtual machine comes back slowly), so with one untimed call its 50 ms samples read 2.0 ms
+    against 1.2 ms in a loop. Each round starts with a different line.
     """
     if repeat < 1:
         raise ValueError(f"time_interleaved: repeat must be at least 1, got {repeat}")
@@ -91,8 +93,8 @@ def time_interleaved(
             if settle_s > 0 and len(names) > 1:
                 time.sleep(settle_s)  # the previous line's spinning threads go to sleep
             number = timings[name].calls_per_sample
-            if number > 1:
-                fns[name]()  # untimed: wakes the thread pools up
+            for _ in range(number):
+                fns[name]()  # untimed: the threads and cores are up and running, as in a training loop
             t0 = clock()
             for _ in range(number):
                 fns[name]()
