@@ -22,6 +22,7 @@ class Multinomial(Distribution):
     def __init__(self, total_count: int = 1, probs: Tensor | None = None, logits: Tensor | None = None,
                  validate_args: bool | None = None) -> None:  # fmt: skip
         if not isinstance(total_count, int):
+            # PyTorch's own error, word for word:
             raise NotImplementedError("inhomogeneous total_count is not supported")
         self.total_count = total_count
         self._categorical = Categorical(probs=probs, logits=logits)

@@ -77,7 +77,8 @@ from .pooling import (
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
 )
-from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
+from .rnn import GRU, LSTM, RNN, RNNBase
+from .rnn_cell import GRUCell, LSTMCell, RNNCell
 from .transformer import Transformer, TransformerDecoder, TransformerDecoderLayer
 
 __all__ = [
