@@ -176,6 +176,8 @@ def _conv_images(x, w, w_packed, koff, place, wq, nr, b, y, chunks, counter, slo
     ldc = (length + MR * nr - 1) // (MR * nr) * (MR * nr)
     canvas = np.empty(place[5], dtype=y.dtype)
     y_canvas = np.empty(F * ldc, dtype=y.dtype)
+    width = nr // NV
+    whole = length // nr * nr if length % nr <= nr - width else length  # positions in tiles that need all NV vectors
     mine = np.zeros(2, dtype=np.int64)  # this thread's chunk: [next, end]
     n = claim(chunks, counter, mine)
     while n >= 0:
@@ -185,8 +187,6 @@ def _conv_images(x, w, w_packed, koff, place, wq, nr, b, y, chunks, counter, slo
                 for f in range(F):
                     _shifted_row_kernel(K, w[f], canvas[l0:], koff, y_canvas[f * ldc + l0 :])
         else:
-            width = nr // NV
-            whole = length // nr * nr if length % nr <= nr - width else length  # tiles that need all NV vectors
             for l0 in range(0, whole, nr):  # a tile of NR positions: its B rows stay in L1 ...
                 for f0 in range(0, F, MR):  # ... across all the filter panels
                     tile = y_canvas[f0 * ldc + l0 :]
