@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import cuda, data, datasets, kernels, metrics, nn, optim
+from . import cuda, data, datasets, kernels, memory, metrics, nn, optim  # memory: freed arrays kept for the next step
 from .autograd import (
     Function,
     enable_grad,
@@ -127,6 +127,7 @@ __all__ = [
     "linspace",
     "load",
     "manual_seed",
+    "memory",
     "metrics",
     "nn",
     "no_grad",

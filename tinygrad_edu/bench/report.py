@@ -16,12 +16,19 @@ from typing import Any
 
 import numpy as np
 
-from .. import kernels
+from .. import kernels, memory
 from .timing import Timing, device_of_line, numpy_blas
 
 SLOW_FACTOR = 3.0  # a CPU backend of ours taking more than 3× NumPy's time on a case is slow on this CPU
 OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-ENV_VARS = (*OPENBLAS_VARS, "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "TINYGRAD_EDU_KERNELS")
+ENV_VARS = (
+    *OPENBLAS_VARS,
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+    "TINYGRAD_EDU_KERNELS",
+    "TINYGRAD_EDU_KEEP_MEMORY",
+)
 
 
 @dataclass
@@ -104,6 +111,7 @@ def machine_info(torch: Any | None) -> dict[str, Any]:
         pass
     info.update(cpu_target_info())
     info["blas_core"] = blas_core(numpys, info["env"].get("OPENBLAS_CORETYPE"))
+    info["malloc"] = memory.describe()
     if torch is not None:
         info["torch"], info["threads"]["torch"] = torch.__version__, torch.get_num_threads()
         if torch.cuda.is_available():
@@ -119,6 +127,8 @@ def machine_lines(info: dict[str, Any]) -> list[str]:
     if info.get("llvm_cpu"):
         lines.append(f"LLVM CPU name: {info['llvm_cpu']}; Numba kernels compiled for {info['kernel_target']}")
     lines.append(f"BLAS core type: {info['blas_core']}")
+    if info.get("malloc"):
+        lines.append(info["malloc"])
     numpys = numpy_blas(info["threadpools"])
     for p in info["threadpools"]:
         whose = "NumPy's BLAS" if p is numpys else p["user_api"]
