@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .numba_conv import _canvas, _place_on_canvas
+from .numba_canvas import _canvas, _place_on_canvas
 from .numba_simd import lanes, vadd, vfma, vload, vstore, vsum, vwidth, vzero
 from .numba_threads import claim, run_shared, threads_for
 

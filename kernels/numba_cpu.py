@@ -5,8 +5,9 @@ Table of contents:
                                              tile sized to the ISA (6 × 64 float32 on AVX-512, 6 × 16
                                              on AVX2) in explicit SIMD vectors (numba_simd.py)
     conv2d_forward          numba_conv.py    the matmul's micro-kernel reading im2col rows straight
-    conv2d_backward_input   numba_conv.py      from the padded image (each row a shifted copy of it);
-                                               dx as the stride-1 conv of dy with flipped filters
+    conv2d_backward_input   numba_conv.py      from the padded image (each row a shifted copy of it),
+                                               or filters across a vector's lanes where that wastes
+                                               less; dx as the stride-1 conv of dy with flipped filters
     conv2d_backward_weight  numba_conv_grad.py  dot products of dy rows with shifted image rows
     conv2d_backward_bias    numba_conv_grad.py  one vector sum per plane (the forward adds b while copying y out)
     max_pool2d_forward      numba_pool.py    a vector of outputs at a time from a phase canvas of the plane

@@ -153,6 +153,24 @@ def vsplat(typingctx, x):
 
 
 @intrinsic
+def vsplat_at(typingctx, a, i):
+    """The vector (a[i], a[i], ..., a[i]): one number of an array broadcast (no bounds check).
+
+    Unlike ``vsplat(a[i])`` no negative-index wrap-around is computed, so the load folds into
+    the instruction that uses it (``vfmadd231ps (%rax){1to16}`` on AVX-512, ``vbroadcastss`` on AVX2).
+    """
+    _check_array(a, "vsplat_at")
+    vector = _vector_of(a.dtype)
+
+    def codegen(context, builder, signature, args):
+        data = make_array(signature.args[0])(context, builder, args[0]).data
+        x = builder.load(builder.gep(data, [args[1]]), align=a.dtype.bitwidth // 8)
+        return _splat(builder, context.get_value_type(vector), x)
+
+    return vector(a, i), codegen
+
+
+@intrinsic
 def vfma(typingctx, a, b, c):
     """a·b + c lane by lane (LLVM's fmuladd: one fused multiply-add where the CPU has FMA)."""
     if not (isinstance(a, Vector) and a == b == c):

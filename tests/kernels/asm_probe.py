@@ -23,7 +23,15 @@ from typing import Any
 
 import numpy as np
 from numba import typeof
-from tinygrad_edu.kernels import numba_compile, numba_conv, numba_conv_grad, numba_matmul, numba_pool, numba_simd
+from tinygrad_edu.kernels import (
+    numba_canvas,
+    numba_compile,
+    numba_conv,
+    numba_conv_grad,
+    numba_matmul,
+    numba_pool,
+    numba_simd,
+)
 
 KINDS = {  # the instructions that do a kernel's work, packed (…ps/…pd or integer selects)
     "fma": r"vfn?m(?:add|sub)\w*p[sd]",
@@ -111,12 +119,14 @@ def kernels() -> dict[str, tuple[Any, tuple, str]]:
     found["_store_tile"] = (mm._store_tile, (vec, vec, 64, 6, nr, True), "fma")
 
     x = np.zeros((4, 6, 14, 14), f32)
-    place, wq, koff = numba_conv._canvas(x.shape[1:], (5, 5), (1, 1), (10, 10))
+    place, wq, koff = numba_canvas._canvas(x.shape[1:], (5, 5), (1, 1), (10, 10))
     found["_shifted_kernel"] = (numba_conv._shifted_kernel, (150, vec, vec, koff, vec, 64, 6, nr), "fma")
     found["_shifted_column_kernel"] = (numba_conv._shifted_column_kernel, (150, vec, vec, koff, vec, 64, 6), "fma")
     found["_shifted_row_kernel"] = (numba_conv._shifted_row_kernel, (150, vec, vec, koff, vec), "fma")
+    runs = np.zeros(numba_conv.RUNS, np.int64)  # the runs' starts on the canvas and places in y_t
+    found["_lanes_kernel"] = (numba_conv._lanes_kernel, (150, vec, vec, koff, runs, vec, runs), "fma")
     found["_dot_tile"] = (numba_conv_grad._dot_tile, (vec, 0, 96, vec, 0, 1, 2, 3, 96, vec, 0, 64), "fma")
-    found["_place_on_canvas"] = (numba_conv._place_on_canvas, (x[0], place, vec), "fma")
+    found["_place_on_canvas"] = (numba_canvas._place_on_canvas, (x[0], place, vec), "fma")
 
     xp = np.zeros((4, 6, 28, 28), f32)
     geometry, taps, columns, size, row = numba_pool._geometry(xp.shape, (2, 2), (2, 2), (0, 0), 4)

@@ -5,7 +5,8 @@ takes that CPU's own features, as it does for a named CPU) and a throwaway NUMBA
 runs with neither variable set. The subprocess (asm_probe.py) only compiles, so a CPU the build machine
 does not have is checked too. From the assembly of each kernel:
 
-- matmul and conv micro-kernels (the k-loop): at least MR·NV packed FMAs (8 for the dw dot tile), all on
+- matmul and conv micro-kernels (the k-loop): at least MR·NV packed FMAs (8 for the dw dot tile, RUNS·RUN
+  for the filters-across-lanes tile), all on
   the target's widest registers: ymm on haswell and znver3 (AVX2), zmm on the AVX-512 CPUs;
 - max and average pooling: the compares/selects or adds of the tap loop on the widest registers;
 - the k-loop / tap loop holds no load or store on the stack (the accumulators stay in registers);
@@ -36,6 +37,7 @@ FMA_KERNELS = {
     "_shifted_kernel": "mr_nv",
     "_shifted_row_kernel": "mr_nv",
     "_shifted_column_kernel": 6,  # MR FMAs of one vector each per step
+    "_lanes_kernel": "runs",  # RUNS·RUN: 4 runs of 5 positions with 32 registers, 2 with 16
     "_dot_tile": 8,
 }
 POOL_KERNELS = ("_max_pool", "_avg_pool")
@@ -85,7 +87,7 @@ def test_hot_kernels_compile_to_widest_packed_vectors_without_gathers_or_stack_t
         if name not in FMA_KERNELS and name not in POOL_KERNELS:
             continue  # packing, placing and scattering loops: only the gather check
         widths = k["loop_widths"]
-        need = mr * nv if FMA_KERNELS.get(name) == "mr_nv" else FMA_KERNELS.get(name, 1)
+        need = {"mr_nv": mr * nv, "runs": mr * nv // 5 * 5}.get(FMA_KERNELS.get(name), FMA_KERNELS.get(name, 1))
         if widths[widest] < need:
             problems.append(
                 f"{where}: {widths[widest]} packed {k['kind']} ops on {widest} in its hot loop, need {need}"

@@ -10,10 +10,14 @@ index convention, ties and NaNs, and gradcheck through the ops on the LeNet-like
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tinygrad_edu.kernels import numba_conv
+from tinygrad_edu.kernels.numba_simd import lanes
 
 import tinygrad_edu as tge
 from tests.strategies_conv import Conv, uniform
@@ -59,6 +63,45 @@ def test_conv_kernels_agree_with_reference(conv, dtype, data):
     assert_close(dx, ref.conv2d_backward_input(dy, w, conv.x_shape, s, p), F * KH * KW)
     dw = numba_cpu.conv2d_backward_weight(dy, x, conv.w_shape, s, p)
     assert_close(dw, ref.conv2d_backward_weight(dy, x, conv.w_shape, s, p), N * OH * OW)
+
+
+@given(conv=numba_convs(), dtype=DTYPES, bias=st.booleans(), data=st.data())
+def test_filters_across_lanes_tile_agrees_with_reference(conv, dtype, bias, data):
+    # numba_conv's second tile (LANES filters per vector, runs of RUN positions) forced on every
+    # drawn geometry: F below, at and above a whole vector, strides, padding, dilation (backward-input).
+    x, w = uniform(data.draw, conv.x_shape, dtype), uniform(data.draw, conv.w_shape, dtype)
+    dy = uniform(data.draw, conv.y_shape, dtype)
+    F, C, KH, KW = conv.w_shape
+    b = uniform(data.draw, (F,), dtype) if bias else None
+    s, p = conv.stride, conv.padding
+    with mock.patch.object(numba_conv, "_lanes_pay", lambda *args: True):
+        y = numba_cpu.conv2d_forward(x, w, s, p, b)
+        dx = numba_cpu.conv2d_backward_input(dy, w, conv.x_shape, s, p)
+    want = ref.conv2d_forward(x, w, s, p) + (0 if b is None else b.reshape(1, -1, 1, 1))
+    assert_close(y, want, C * KH * KW + 1)
+    assert_close(dx, ref.conv2d_backward_input(dy, w, conv.x_shape, s, p), F * KH * KW)
+
+
+@pytest.mark.parametrize("F", [16, 32])
+def test_filters_across_lanes_on_lenet_second_layer(F):
+    # 100×6×14×14 → 16 filters 5×5 takes the lanes tile (F = 16 fills a vector on AVX-512, two on
+    # AVX2), and so does 32. Output rows of 10 = two runs of RUN = 5. (Ragged groups: the test above.)
+    rng = np.random.default_rng(F)
+    x, w = rng.uniform(-1, 1, (5, 6, 14, 14)).astype(np.float32), rng.uniform(-1, 1, (F, 6, 5, 5)).astype(np.float32)
+    b = rng.uniform(-1, 1, F).astype(np.float32)
+    assert numba_conv._lanes_pay(F, 150, (10, 10), 14, 4)
+    want = ref.conv2d_forward(x, w, (1, 1), (0, 0)) + b.reshape(1, -1, 1, 1)
+    assert_close(numba_cpu.conv2d_forward(x, w, (1, 1), (0, 0), b), want, 151)
+
+
+def test_lanes_tile_is_chosen_where_it_does_less_work():
+    # LeNet's first layer (6 filters: a third of a 16-lane vector) and its second layer's
+    # backward-input (6 output channels) stay on the MR × NR tile; with AVX-512 the second
+    # layer's forward (16 filters, 40 % garbage columns on the canvas) goes across the lanes.
+    assert not numba_conv._lanes_pay(6, 75, (28, 28), 32, 4)
+    assert not numba_conv._lanes_pay(6, 400, (14, 14), 18, 4)
+    if lanes(4) == 16:
+        assert numba_conv._lanes_pay(16, 150, (10, 10), 14, 4)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
