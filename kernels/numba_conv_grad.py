@@ -6,7 +6,11 @@
 On the canvas (numba_conv.py: image n laid out flat, tap k = (c, kh, kw) of window l at
 canvas[koff[k] + l]) the first is dw[f, k] = Σ_n Σ_l dy_canvas_n[f, l] · canvas_n[koff[k] + l]: a
 dot product of two contiguous rows for every (filter, tap) pair, 2 × 4 of them at a time
-(``_dot_tile``, vectorised along l). The second is one vector sum per (image, filter) plane. Both
+(``_dot_tile``, vectorised along l). Where that wastes more (``_lanes_weight_pay``; LeNet's second
+layer: rows of only 9 vectors), the tile turned around as in numba_conv's forward
+(``_lanes_weight_kernel``): LANES filters across the lanes, RUNS runs of RUN neighbouring taps as
+broadcasts, the sums in registers for a whole image (0.65 → 0.37 ms there, 100 images, one thread,
+znver5; 0.39 → 0.24 ms on two). The second is one vector sum per (image, filter) plane. Both
 loop over images shared out between the threads (numba_threads.run_shared), each thread summing
 into its own row of partial sums, added at the end.
 """
@@ -17,7 +21,9 @@ import numpy as np
 from numba import njit
 
 from .numba_canvas import _canvas, _place_on_canvas
-from .numba_simd import lanes, vadd, vfma, vload, vstore, vsum, vwidth, vzero
+from .numba_conv import RUN, RUNS
+from .numba_matmul import _register_tile, _slp_vectorizer
+from .numba_simd import VECTOR_REGISTERS, lanes, scalar_loop, vadd, vfma, vload, vsplat_at, vstore, vsum, vwidth, vzero
 from .numba_threads import claim, run_shared, threads_for
 
 
@@ -94,6 +100,91 @@ def _weight_grad_images(dy, x, koff, place, wq, width, dw_parts, chunks, counter
             dw[f * K + k] += vsum(vload(acc, (f * Kp + k) * width))
 
 
+@njit(fastmath={"contract"}, cache=True)
+def _lanes_weight_kernel(OH, OW, wq, dy_t, canvas, starts, sums, outs):
+    """sums[outs[r] + j·LANES] += Σ_l dy_t[l] · canvas[starts[r] + j + l]: LANES filters × RUNS runs of RUN taps.
+
+    The weight gradient's tile turned around, as numba_conv._lanes_kernel turns the forward's:
+    dy_t holds, for each output position p = oh·OW + ow, the LANES filters' dy side by side (one
+    vector); run r is RUN neighbouring taps (one kernel row, kw = j0 … j0 + RUN − 1, whose canvas
+    offsets follow each other). Per position: one vector load of dy, RUNS·RUN FMAs, each
+    broadcasting one canvas number straight from memory; the sums stay in registers for the
+    whole image, then are added to ``sums``.
+    """
+    acc = _register_tile(sums.dtype)
+    width = vwidth(acc)
+    for t in range(0, RUNS * RUN * width, width):
+        vstore(acc, t, vzero(acc))
+    for oh in range(OH):
+        for ow in range(OW):
+            dv = vload(dy_t, (oh * OW + ow) * width)
+            l = oh * wq + ow
+            for r in range(RUNS):
+                base = starts[r] + l
+                for j in range(RUN):
+                    t = (r * RUN + j) * width
+                    vstore(acc, t, vfma(vsplat_at(canvas, base + j), dv, vload(acc, t)))
+    for r in range(RUNS):
+        for j in range(RUN):
+            at = outs[r] + j * width
+            vstore(sums, at, vadd(vload(sums, at), vload(acc, (r * RUN + j) * width)))
+
+
+@njit(cache=True, nogil=True)
+def _weight_grad_images_lanes(dy, x, run_starts, place, wq, sums_parts, chunks, counter, slot):
+    """sums[g, run, j, :] += Σ_l dy_t[l, :] · canvas[run_starts[run] + j + l] over the images this thread claims.
+
+    run_starts lists the canvas offset of each run's first tap (a kernel row cut into runs of
+    RUN taps). sums = sums_parts[slot] holds one vector of LANES filters per (group, run, tap in
+    run), with one extra run at the end that the last tile's filler runs sum into (dropped).
+    """
+    N, F, OH, OW = dy.shape
+    sums = sums_parts[slot]
+    width = vwidth(sums)
+    runs = run_starts.size
+    per_group = (runs + 1) * RUN * width
+    canvas = np.empty(place[5], dtype=sums.dtype)
+    dy_t = np.zeros(OH * OW * width, dtype=sums.dtype)
+    starts, outs = np.empty(RUNS, dtype=np.int64), np.empty(RUNS, dtype=np.int64)
+    mine = np.zeros(2, dtype=np.int64)  # this thread's chunk: [next, end]
+    n = claim(chunks, counter, mine)
+    while n >= 0:
+        _place_on_canvas(x[n], place, canvas)
+        for g in range(sums.size // per_group):
+            for f in range(g * width, min(F, (g + 1) * width)):
+                plane = dy[n, f].reshape(OH * OW)
+                for p in range(OH * OW):
+                    scalar_loop()  # a strided write: scatters on AVX-512 if vectorised
+                    dy_t[p * width + f - g * width] = plane[p]
+            for first in range(0, runs, RUNS):
+                for r in range(RUNS):
+                    q = first + r
+                    starts[r] = run_starts[min(q, runs - 1)]
+                    outs[r] = g * per_group + min(q, runs) * RUN * width  # filler runs: the extra run
+                _lanes_weight_kernel(OH, OW, wq, dy_t, canvas, starts, sums, outs)
+        n = claim(chunks, counter, mine)
+
+
+def _lanes_weight_pay(F, KW, sw, K, length, positions, itemsize):
+    """Whether the filters-across-lanes tile does less work than the 2 × 4 dot tiles for this layer's dw.
+
+    It needs neighbouring taps along a kernel row (stride 1 along W) and 32 vector registers
+    (AVX-512: on AVX2, LLVM unrolls its position loop by two to reuse the broadcasts of
+    neighbouring positions, and spills them to the stack), and charges each kernel row
+    whole runs of RUN taps, plus 16/K for laying dy out by position. The dot tiles charge F rounded to 2, K to 4
+    and the canvas row's garbage columns, and lose time at the end of every row: with v vectors per
+    row they ran at about 1/(1 + 9/v) of their FMA rate here (v = 9 for LeNet's second layer:
+    half; dots 0.65 ms against lanes 0.37 there, one thread; 11.0 against 11.5 for 64×32×26×26 → 64 3×3, v = 39).
+    """
+    if sw != 1 or VECTOR_REGISTERS < 32:  # with 16 registers LLVM unrolls the position loop and spills (znver3)
+        return False
+    width = lanes(itemsize)
+    vectors = -(-length // width)
+    lanes_work = -(-F // width) * width * (K // KW) * -(-KW // RUN) * RUN * positions * (1 + 16 / K)
+    dot_work = -(-F // 2) * 2 * -(-K // 4) * 4 * vectors * width * (1 + 9 / vectors)
+    return lanes_work < dot_work
+
+
 def conv2d_backward_weight(
     dy: np.ndarray, x: np.ndarray, w_shape: tuple[int, ...], stride: tuple[int, int], padding: tuple[int, int]
 ) -> np.ndarray:
@@ -108,9 +199,21 @@ def conv2d_backward_weight(
     N, F, OH, OW = dy.shape
     C, KH, KW = w_shape[1:]
     place, wq, koff = _canvas(x.shape[1:], (KH, KW), tuple(stride), (OH, OW), tuple(padding))
-    dw_parts = np.zeros((threads_for(N), F * koff.size), dtype=dy.dtype)  # one partial sum per thread
-    if N * OH * OW > 0:
-        run_shared(_weight_grad_images, (dy, x, koff, place, wq, lanes(dy.dtype.itemsize), dw_parts), N)
+    K, width = koff.size, lanes(dy.dtype.itemsize)
+    if N * OH * OW == 0:
+        return np.zeros(w_shape, dtype=dy.dtype)
+    if _lanes_weight_pay(F, KW, stride[1], K, OH * wq, OH * OW, dy.dtype.itemsize):
+        dy = np.ascontiguousarray(dy)
+        per_row = -(-KW // RUN)  # runs per kernel row
+        run_starts = koff.reshape(C * KH, KW)[:, ::RUN].reshape(-1).copy()  # each run's first tap
+        groups = -(-F // width)
+        sums = np.zeros((threads_for(N), groups, C * KH * per_row + 1, RUN, width), dtype=dy.dtype)
+        with _slp_vectorizer():
+            run_shared(_weight_grad_images_lanes, (dy, x, run_starts, place, wq, sums.reshape(sums.shape[0], -1)), N)
+        total = sums.sum(axis=0)[:, :-1].reshape(groups, C * KH, per_row * RUN, width)[:, :, :KW]
+        return np.ascontiguousarray(total.transpose(0, 3, 1, 2).reshape(groups * width, K)[:F]).reshape(w_shape)
+    dw_parts = np.zeros((threads_for(N), F * K), dtype=dy.dtype)  # one partial sum per thread
+    run_shared(_weight_grad_images, (dy, x, koff, place, wq, width, dw_parts), N)
     return dw_parts.sum(axis=0).reshape(w_shape)
 
 

@@ -125,6 +125,8 @@ def kernels() -> dict[str, tuple[Any, tuple, str]]:
     found["_shifted_row_kernel"] = (numba_conv._shifted_row_kernel, (150, vec, vec, koff, vec), "fma")
     runs = np.zeros(numba_conv.RUNS, np.int64)  # the runs' starts on the canvas and places in y_t
     found["_lanes_kernel"] = (numba_conv._lanes_kernel, (150, vec, vec, koff, runs, vec, runs), "fma")
+    lanes_dw = (10, 10, 14, vec, vec, runs, vec, runs)
+    found["_lanes_weight_kernel"] = (numba_conv_grad._lanes_weight_kernel, lanes_dw, "fma")
     found["_dot_tile"] = (numba_conv_grad._dot_tile, (vec, 0, 96, vec, 0, 1, 2, 3, 96, vec, 0, 64), "fma")
     found["_place_on_canvas"] = (numba_canvas._place_on_canvas, (x[0], place, vec), "fma")
 

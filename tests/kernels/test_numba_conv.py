@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tinygrad_edu.kernels import numba_conv
-from tinygrad_edu.kernels.numba_simd import lanes
+from tinygrad_edu.kernels import numba_conv, numba_conv_grad
+from tinygrad_edu.kernels.numba_simd import VECTOR_REGISTERS, lanes
 
 import tinygrad_edu as tge
 from tests.strategies_conv import Conv, uniform
@@ -80,6 +80,33 @@ def test_filters_across_lanes_tile_agrees_with_reference(conv, dtype, bias, data
     want = ref.conv2d_forward(x, w, s, p) + (0 if b is None else b.reshape(1, -1, 1, 1))
     assert_close(y, want, C * KH * KW + 1)
     assert_close(dx, ref.conv2d_backward_input(dy, w, conv.x_shape, s, p), F * KH * KW)
+
+
+@given(conv=numba_convs(), dtype=DTYPES, data=st.data())
+def test_weight_gradient_across_lanes_agrees_with_reference(conv, dtype, data):
+    # numba_conv_grad's lanes tile forced wherever it applies (stride 1 along W): kernel rows cut
+    # in runs of RUN = 5 taps (KW of 1, 2, 3 and 5: a partial run), ragged filter groups, padding.
+    x, dy = uniform(data.draw, conv.x_shape, dtype), uniform(data.draw, conv.y_shape, dtype)
+    s, p = conv.stride, conv.padding
+    N, OH, OW = conv.y_shape[0], *conv.y_shape[2:]
+    with mock.patch.object(numba_conv_grad, "_lanes_weight_pay", lambda F, KW, sw, *args: sw == 1):
+        dw = numba_cpu.conv2d_backward_weight(dy, x, conv.w_shape, s, p)
+    assert_close(dw, ref.conv2d_backward_weight(dy, x, conv.w_shape, s, p), N * OH * OW)
+
+
+def test_weight_gradient_across_lanes_on_lenet_second_layer():
+    rng = np.random.default_rng(2)
+    x, dy = (
+        rng.uniform(-1, 1, (7, 6, 14, 14)).astype(np.float32),
+        rng.uniform(-1, 1, (7, 16, 10, 10)).astype(np.float32),
+    )
+    assert numba_conv_grad._lanes_weight_pay(16, 5, 1, 150, 140, 100, 4) == (VECTOR_REGISTERS >= 32)
+    want = ref.conv2d_backward_weight(dy, x, (16, 6, 5, 5), (1, 1), (0, 0))
+    assert_close(numba_cpu.conv2d_backward_weight(dy, x, (16, 6, 5, 5), (1, 1), (0, 0)), want, 700)
+    # and not where the dot tiles are faster: LeNet's first layer (6 filters), long rows of 3×3 taps
+    assert not numba_conv_grad._lanes_weight_pay(6, 5, 1, 75, 28 * 32, 28 * 28, 4)
+    assert not numba_conv_grad._lanes_weight_pay(64, 3, 1, 288, 24 * 26, 24 * 24, 4)
+    assert not numba_conv_grad._lanes_weight_pay(16, 5, 2, 150, 140, 100, 4)  # taps not neighbours
 
 
 @pytest.mark.parametrize("F", [16, 32])
