@@ -72,12 +72,18 @@ def test_matmul_batched_agrees_with_reference(batch, m, k, n, dtype, a_layout, s
         ((7, 2 * numba_matmul.KC + 3), (2 * numba_matmul.KC + 3, 70)),  # three K slices, the last one ragged
         ((3, 70, 90), (3, 90, 80)),  # a stack past SERIAL_BELOW: whole matrices per thread
         ((1, 150, 90), (1, 90, 80)),  # a stack of one: row ranges
+        ((50, 200), (200, 333)),  # wider than tall: column ranges (a multiple of NR), the last ragged
+        ((1, 60, 90), (1, 90, 300)),  # a stack of one, column ranges
     ],
 )
-def test_matmul_across_block_edges_and_thread_splits(shape_a, shape_b, dtype, monkeypatch):
+@pytest.mark.parametrize("b_transposed", [False, True])
+def test_matmul_across_block_edges_and_thread_splits(shape_a, shape_b, dtype, b_transposed, monkeypatch):
     monkeypatch.setattr(numba_matmul, "SERIAL_BELOW", 1 << 20)  # these small products on every thread too
+    monkeypatch.setattr(numba_matmul.numba, "get_num_threads", lambda: 3)  # three ranges, whatever the machine
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal(shape_a).astype(dtype), rng.standard_normal(shape_b).astype(dtype)
+    if b_transposed:  # B given as the transpose of a C-contiguous array (x @ W.T in a Linear layer)
+        b = np.ascontiguousarray(b.swapaxes(-1, -2)).swapaxes(-1, -2)
     assert_close_to_reference(numba_cpu.matmul(a, b), a, b)
 
 
