@@ -256,8 +256,9 @@ else:
 #
 # Data parallelism splits the *compute* of a step by $p$ but adds the all-reduce of every gradient. We measure
 # $\alpha$ and $\beta$ here by timing one-way messages of several sizes between two processes (half a ping-pong)
-# and fitting $t = \alpha + n\beta$ (`cost_model.fit_alpha_beta`), then predict a step of the seed MLP
-# (2,022,040 gradient bytes):
+# and fitting $t = \alpha + n\beta$ (`cost_model.fit_alpha_beta`; it minimises the *relative* error
+# $\sum_i \big((\alpha + n_i\beta - t_i)/t_i\big)^2$, since the times span three decades and a plain least-squares line
+# would follow the largest message only), then predict a step of the seed MLP (2,022,040 gradient bytes):
 #
 # $$t_\text{step}(p) = \frac{t_\text{compute}(1)}{p} + 2(p-1)\,\alpha + 2\,\frac{p-1}{p}\,n\,\beta .$$
 
@@ -295,48 +296,96 @@ alpha, beta = cost_model.fit_alpha_beta(sizes, seconds)
 bandwidth = f"{1e-9 / beta:.1f} GB/s" if beta > 0 else "no per-byte cost found: timings too noisy on a busy machine"
 print(f"alpha = {alpha * 1e6:.1f} µs, beta = {beta * 1e9:.3f} ns/byte ({bandwidth})")
 
-# the compute time of one seed-MLP step (1000-500-10, batch 128) in this process, on one thread
+# %% [markdown]
+# Now the measurement to set against it: one step of the seed MLP (1000-500-10, Adam, global batch 128) through
+# DDP, on one process and on two (each on one thread, 64 samples each), with the time inside the gradient
+# all-reduce (`DistributedDataParallel.comm_seconds`) split from the rest. The median of the steps after two
+# warm-up ones:
+
+# %%
+SEED_STEP = f"""
+import json, time
+import numpy as np
+import tinygrad_edu as tge
+import tinygrad_edu.distributed as dist
+import tinygrad_edu.nn.functional as F
+from tinygrad_edu import nn, optim
+from tinygrad_edu.models import MLP
+
+dist.init_process_group("mpi")
+rank, world = dist.get_rank(), dist.get_world_size()
+tge.manual_seed(0)
+model = nn.parallel.DistributedDataParallel(MLP(1000, (500,), 10))
+opt = optim.Adam(model.parameters())
+x, y = tge.randn(128 // world, 1000), tge.tensor(np.arange(128 // world) % 10)
+steps, comm = [], []
+for _ in range({8 if FAST else 20}):
+    dist.barrier()
+    before, start = model.comm_seconds, time.perf_counter()
+    loss = F.cross_entropy(model(x), y)
+    opt.zero_grad(); loss.backward(); opt.step()
+    steps.append(time.perf_counter() - start); comm.append(model.comm_seconds - before)
+if rank == 0:
+    print(json.dumps({{"step": float(np.median(steps[2:])), "comm": float(np.median(comm[2:]))}}))
+"""
+import time  # noqa: E402
+
 from tinygrad_edu import optim  # noqa: E402
 from tinygrad_edu.models import MLP  # noqa: E402
 
 mlp = MLP(1000, (500,), 10)
-adam = optim.Adam(mlp.parameters())
-xb, yb = tge.randn(128, 1000), tge.tensor(np.arange(128) % 10)
-import time  # noqa: E402
-
-times = []
-for _ in range(5 if FAST else 15):
-    start = time.perf_counter()
-    loss = F.cross_entropy(mlp(xb), yb)
-    adam.zero_grad()
-    loss.backward()
-    adam.step()
-    times.append(time.perf_counter() - start)
-compute_1 = float(np.median(times))
 grad_bytes = sum(p.array.nbytes for p in mlp.parameters())
 assert grad_bytes == 2_022_040
+if HAVE_MPI:
+    measured = {p: mpirun(SEED_STEP, processes=p) for p in (1, 2)}
+else:  # the compute of one step in this process, without DDP, so that the model below still has its input
+    adam = optim.Adam(mlp.parameters())
+    xb, yb = tge.randn(128, 1000), tge.tensor(np.arange(128) % 10)
+    times = []
+    for _ in range(5 if FAST else 15):
+        start = time.perf_counter()
+        loss = F.cross_entropy(mlp(xb), yb)
+        adam.zero_grad()
+        loss.backward()
+        adam.step()
+        times.append(time.perf_counter() - start)
+    measured = {1: {"step": float(np.median(times)), "comm": 0.0}}
+for p, m in measured.items():
+    print(f"measured, p = {p}: step {m['step'] * 1e3:6.2f} ms, of which all-reduce {m['comm'] * 1e3:5.2f} ms")
+compute_1 = measured[1]["step"] - measured[1]["comm"]
 
 processes = np.array([1, 2, 4, 8, 16, 32, 64])
 compute = compute_1 / processes
 comm = np.array([cost_model.ring_allreduce_seconds(int(p), grad_bytes, alpha, beta) for p in processes])
 for p, c, m in zip(processes, compute, comm):
-    print(f"p = {p:>2}: compute {c * 1e3:6.2f} ms + all-reduce {m * 1e3:5.2f} ms = {(c + m) * 1e3:6.2f} ms per step")
+    print(f"model,    p = {p:>2}: compute {c * 1e3:6.2f} ms + all-reduce {m * 1e3:5.2f} ms = {(c + m) * 1e3:6.2f} ms")
 
-fig = Figure(figsize=(7, 4))
-ax = fig.subplots()
-ax.bar(range(len(processes)), compute * 1e3, label="compute (1/p of one process's)")
-ax.bar(range(len(processes)), comm * 1e3, bottom=compute * 1e3, label="ring all-reduce (α–β model)")
-ax.set_xticks(range(len(processes)), [str(p) for p in processes])
-ax.set_xlabel("processes p")
-ax.set_ylabel("ms per step")
-ax.set_title("Seed MLP step: compute shrinks as 1/p, communication does not")
-ax.legend()
+fig = Figure(figsize=(9, 4.3), layout="constrained")
+ax_measured, ax_model = fig.subplots(1, 2, width_ratios=[1, 3], sharey=True)
+for ax, ps, comp, allreduce, title in [
+    (ax_measured, list(measured), [m["step"] - m["comm"] for m in measured.values()],
+     [m["comm"] for m in measured.values()], "measured here"),
+    (ax_model, list(processes), compute, comm, "α–β model (α, β measured above)"),
+]:  # fmt: skip
+    comp, allreduce = np.array(comp) * 1e3, np.array(allreduce) * 1e3
+    ax.bar(range(len(ps)), comp, color="tab:blue", label="compute")
+    ax.bar(range(len(ps)), allreduce, bottom=comp, color="tab:orange", label="gradient all-reduce")
+    ax.set_xticks(range(len(ps)), [str(p) for p in ps])
+    ax.set_xlabel("processes p")
+    ax.set_ylabel("ms per step")
+    ax.set_title(title)
+ax_model.legend()
+fig.suptitle("Seed MLP step (global batch 128): compute shrinks as 1/p, communication does not")
 show(fig, "20_time_per_step.png")
 
 # %% [markdown]
 # Compute falls as $1/p$ but the all-reduce does not fall at all — its bandwidth term even grows towards
-# $2n\beta$ — so past a few processes a step is all communication. This is why large-batch training on many
-# machines needs fast networks, buckets that overlap communication with backward, and larger batches per rank.
+# $2n\beta$ — so past a few processes a step is all communication. The measured bars are rarely as good as the
+# model's at $p = 2$: the model assumes both ranks arrive at the all-reduce together, while the measured
+# all-reduce time includes waiting for the slower rank (and on a busy machine one of them is often descheduled),
+# and it assumes compute halves, which it does only if each process has a core to itself. This is why large-batch
+# training on many machines needs fast networks, buckets that overlap communication with backward, and larger
+# batches per rank.
 # (`benchmarks/distributed_bench.py` measures whole epochs of the seed MLP and LeNet on 1 and 2 processes.)
 #
 # ## 5. Model parallelism: a two-rank pipeline
@@ -425,6 +474,9 @@ else:
 #
 # **3.** A pipeline of $p = 4$ stages: what fraction of the time does it idle with $m = 1$ and $m = 16$
 # micro-batches?
+#
+# **4.** From the measured steps of section 4: what fraction of the two-process step was the all-reduce, what does
+# the α–β model predict for that all-reduce, and what speed-up did two processes give over one?
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
 # Answer 1: 2(p − 1)/p · n bytes per rank.
@@ -446,3 +498,17 @@ assert plain > 1e-4 and weighted < 1e-12
 for m in (1, 16):
     print(f"p = 4, m = {m}: idle {(4 - 1) / (m + 4 - 1):.0%}")
 assert (4 - 1) / (1 + 4 - 1) == 0.75 and abs((4 - 1) / (16 + 4 - 1) - 3 / 19) < 1e-15
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Answer 4: the measured split, next to the model's all-reduce 2(p − 1)·α + 2(p − 1)/p · n·β at p = 2.
+predicted = cost_model.ring_allreduce_seconds(2, grad_bytes, alpha, beta)
+assert predicted == 2 * alpha + grad_bytes * beta
+if 2 in measured:
+    step_2, comm_2 = measured[2]["step"], measured[2]["comm"]
+    print(f"all-reduce: {comm_2 / step_2:.0%} of the 2-process step ({comm_2 * 1e3:.2f} ms; the model: "
+          f"{predicted * 1e3:.2f} ms, without waiting for the slower rank)")  # fmt: skip
+    print(f"speed-up of 2 processes over 1: {measured[1]['step'] / step_2:.2f}× (the model: "
+          f"{(compute_1 + measured[1]['comm']) / (compute_1 / 2 + predicted):.2f}×)")  # fmt: skip
+    assert 0 <= comm_2 < step_2
+else:
+    print(f"the model's all-reduce at p = 2: {predicted * 1e3:.2f} ms (the measured part needs mpiexec)")

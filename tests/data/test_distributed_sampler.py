@@ -72,3 +72,14 @@ def test_bad_rank_and_missing_group_are_refused():
         DistributedSampler(range(10), num_replicas=3, rank=3)
     with pytest.raises(RuntimeError, match="init_process_group"):
         DistributedSampler(range(10))
+
+
+def test_equals_pytorchs_index_assignment_on_an_mnist_sized_data_set():
+    pytest.importorskip("torch")
+    from torch.utils.data import DistributedSampler as TorchSampler
+
+    for rank in (0, 1):
+        ours, theirs = DistributedSampler(range(60_000), 2, rank, seed=0), TorchSampler(range(60_000), 2, rank, seed=0)
+        ours.set_epoch(3)
+        theirs.set_epoch(3)
+        assert list(ours) == list(theirs)

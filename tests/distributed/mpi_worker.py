@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 import numpy as np
 
@@ -17,6 +18,7 @@ import tinygrad_edu.nn.functional as F
 from tinygrad_edu import nn, optim
 
 STEPS, BATCH = 20, 64
+INIT: dict[str, Any] = {}  # init_process_group's arguments: none under mpiexec, a group of one without it
 
 
 def data(dtype: str) -> tuple[np.ndarray, np.ndarray]:
@@ -111,6 +113,67 @@ def collectives(rank: int, world: int) -> dict[str, np.ndarray]:
     return out
 
 
+def construct(rank: int, world: int) -> dict[str, np.ndarray]:
+    """Each rank initialises its own weights and buffers; DDP's construction leaves every rank rank 0's."""
+    tge.manual_seed(10 + rank)  # a different initialisation on every rank
+    model = nn.Sequential(nn.Linear(5, 4), nn.BatchNorm1d(4))
+    model[1].running_mean.array[...] = rank + 1.0
+    mine = np.concatenate([model[0].weight.numpy().ravel(), model[1].running_mean.numpy()])
+    nn.parallel.DistributedDataParallel(model)
+    after = np.concatenate([model[0].weight.numpy().ravel(), model[1].running_mean.numpy()])
+    before_all = [tge.zeros(mine.size) for _ in range(world)]
+    dist.all_gather(before_all, tge.tensor(mine))
+    after_all = [tge.zeros(after.size) for _ in range(world)]
+    dist.all_gather(after_all, tge.tensor(after))
+    return {"before": np.stack([t.numpy() for t in before_all]), "after": np.stack([t.numpy() for t in after_all])}
+
+
+def _message(call: Any) -> np.ndarray:
+    """The exception ``call()`` raises, as 'Type: message' (or 'no error')."""
+    try:
+        call()
+    except Exception as error:  # noqa: BLE001 - the test reads which one
+        return np.array(f"{type(error).__name__}: {error}")
+    return np.array("no error")
+
+
+class OneHeadUsed(nn.Module):
+    """Two heads, one of them never used by forward: its parameters receive no gradient."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.used, self.unused = nn.Linear(2, 2), nn.Linear(2, 2)
+
+    def forward(self, x: tge.Tensor) -> tge.Tensor:
+        return self.used(x)
+
+
+def api(rank: int, world: int) -> dict[str, np.ndarray]:
+    """The group's bookkeeping and refusals: is_initialized, init twice, destroy, the errors naming the fix."""
+    out = {"initialized": np.array(dist.is_initialized()), "rank_world": np.array([dist.get_rank(), world])}
+    out["twice"] = _message(lambda: dist.init_process_group("mpi"))
+    out["bad_src"] = _message(lambda: dist.broadcast(tge.ones(1), src=world))
+    out["gather_count"] = _message(lambda: dist.all_gather([tge.zeros(1)] * (world + 1), tge.ones(1)))
+    out["device_ids"] = _message(lambda: nn.parallel.DistributedDataParallel(nn.Linear(2, 2), device_ids=[0]))
+    ddp = nn.parallel.DistributedDataParallel(OneHeadUsed())
+    out["unused"] = _message(lambda: ddp(tge.ones(1, 2)).sum().backward())
+    ddp = nn.parallel.DistributedDataParallel(OneHeadUsed(), find_unused_parameters=True)
+    out["unused_allowed"] = _message(lambda: ddp(tge.ones(1, 2)).sum().backward())
+    out["unused_grad"] = ddp.module.unused.weight.grad.numpy()  # the zeros it contributed
+    dist.destroy_process_group()
+    out["after_destroy"] = np.array(dist.is_initialized())
+    out["all_reduce_after"] = _message(lambda: dist.all_reduce(tge.ones(1)))
+    out["rank_after"] = _message(dist.get_rank)
+    out["ddp_without"] = _message(lambda: nn.parallel.DistributedDataParallel(nn.Linear(2, 2)))
+    out["nccl"] = _message(lambda: dist.init_process_group("nccl"))
+    out["world_size"] = _message(lambda: dist.init_process_group("mpi", world_size=world + 1))
+    dist.init_process_group("mpi", **INIT)  # and again, as at the start
+    t = tge.ones(2)
+    dist.all_reduce(t)
+    out["again"] = t.numpy()
+    return out
+
+
 def fail(rank: int, world: int) -> dict[str, np.ndarray]:
     """Rank 1 raises while rank 0 waits in an all_reduce: both must stop, with rank 1's message."""
     if rank == 1:
@@ -135,6 +198,8 @@ SCENARIOS = {
     "accumulate": accumulate,
     "buffers": buffers,
     "collectives": collectives,
+    "construct": construct,
+    "api": api,
     "fail": fail,
     "hang": hang,
 }
@@ -142,8 +207,8 @@ SCENARIOS = {
 
 def main() -> None:
     names, out = sys.argv[1].split(","), sys.argv[2]
-    under_mpiexec = dist.process_group._started_by_launcher()
-    dist.init_process_group("mpi", **({} if under_mpiexec else {"world_size": 1, "rank": 0}))
+    INIT.update({} if dist.process_group._started_by_launcher() else {"world_size": 1, "rank": 0})
+    dist.init_process_group("mpi", **INIT)
     rank, world = dist.get_rank(), dist.get_world_size()
     results = {}
     for name in names:

@@ -103,13 +103,18 @@ def test_a_checkpoint_resumes_mid_epoch_on_another_number_of_processes(tmp_path,
     assert_close(weights(tmp_path / "run"), reference(tmp_path, 16 * first, stop_at, 16 * then))
 
 
-def test_a_failing_rank_stops_every_rank_with_its_message(tmp_path):
-    done, logs = launch(tmp_path, 2, [*COMMON, "--batch-size", "16", "--out", "run"], "--fail-at", "3")
+@pytest.mark.parametrize("failing", [1, 0])  # a worker, then the rank that writes
+def test_a_failing_rank_stops_every_rank_with_its_message(tmp_path, failing):
+    done, logs = launch(tmp_path, 2, [*COMMON, "--batch-size", "16", "--out", "run"], "--fail-at", "3",
+                        "--fail-rank", str(failing))  # fmt: skip
     assert done.returncode != 0
-    assert "error: [rank 1] injected failure in step 3" in done.stderr  # the failing rank's own line
-    assert "error: rank 1 failed: ValueError: injected failure in step 3" in done.stderr  # rank 0 stopped with it
+    assert f"error: [rank {failing}] injected failure in step 3" in done.stderr  # the failing rank's own line
+    # the other rank stopped with it, in its next collective
+    assert f"error: rank {failing} failed: ValueError: injected failure in step 3" in done.stderr
     assert "Traceback" not in done.stdout + done.stderr
-    assert not (tmp_path / "run" / "checkpoint.npz").exists() and logs[0]["writes"] == []
+    assert all(log["steps"] <= 3 for log in logs)  # nobody trained on alone
+    assert logs[0]["writes"] == logs[1]["writes"] == []  # no checkpoint, not even a half one
+    assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())
 
 
 def test_distributed_without_mpiexec_is_a_group_of_one(tmp_path):

@@ -49,28 +49,66 @@ def results(tmp_path: Path, scenarios: str, processes: int, rank: int = 0) -> di
 
 
 TRAINING = "sgd32,adam32,sgd64,adam64,accumulate"
+ALL_TWO = TRAINING + ",buffers,collectives,construct,api"
 
 
 @pytest.fixture(scope="module")
 def two(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
     tmp = tmp_path_factory.mktemp("mpi")
-    both = results(tmp, TRAINING + ",buffers,collectives", 2, rank=0)
-    return both, dict(np.load(tmp / f"{(TRAINING + ',buffers,collectives').replace(',', '_')}-2.rank1.npz"))
+    both = results(tmp, ALL_TWO, 2, rank=0)
+    return both, dict(np.load(tmp / f"{ALL_TWO.replace(',', '_')}-2.rank1.npz"))
 
 
 @pytest.fixture(scope="module")
 def one(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    return results(tmp_path_factory.mktemp("single"), TRAINING, 1)
+    return results(tmp_path_factory.mktemp("single"), TRAINING + ",api", 1)
 
 
 @pytest.mark.parametrize(("scenario", "atol"), [("sgd32", 1e-6), ("adam32", 1e-6), ("sgd64", 1e-12), ("adam64", 1e-12)])
 def test_two_processes_on_32_equal_one_process_on_64(two, one, scenario, atol):
     rank0, rank1 = two
     keys = [k for k in one if k.startswith(scenario + "/") and not k.endswith("buckets")]
-    assert keys
+    assert len(keys) == 4  # two weights, two biases
+    gap = max(float(np.max(np.abs(rank0[key] - one[key]))) for key in keys)
+    print(f"{scenario}: max |w(2 processes x 32) - w(1 process x 64)| after 20 steps = {gap:.2e} (bound {atol:g})")
     for key in keys:
         np.testing.assert_allclose(rank0[key], one[key], rtol=0, atol=atol, err_msg=key)
         np.testing.assert_array_equal(rank0[key], rank1[key], err_msg=f"{key}: the ranks' copies differ")
+
+
+def test_construction_broadcasts_rank_0s_parameters_and_buffers(two):
+    for out in two:
+        before, after = out["construct/before"], out["construct/after"]
+        assert not np.allclose(before[0], before[1])  # each rank initialised its own weights and running mean
+        np.testing.assert_array_equal(after, [before[0], before[0]])  # afterwards every rank has rank 0's
+
+
+def test_the_group_bookkeeping_and_its_errors(two, one):
+    for rank, out in [(0, two[0]), (1, two[1]), (0, one)]:
+        world = 1 if out is one else 2
+        assert bool(out["api/initialized"]) and out["api/rank_world"].tolist() == [rank, world]
+        assert str(out["api/twice"]) == (
+            "DistributedError: init_process_group() was called twice; call destroy_process_group() first"
+        )
+        assert f"rank {world} does not exist in a world of {world}" in str(out["api/bad_src"])
+        assert f"tensor_list has {world + 1} tensors for a world of {world}" in str(out["api/gather_count"])
+        assert str(out["api/device_ids"]).startswith("ValueError: DistributedDataParallel: device_ids")
+        assert "2 parameter(s) received no gradient" in str(out["api/unused"])
+        assert "find_unused_parameters=True" in str(out["api/unused"])
+        assert str(out["api/unused_allowed"]) == "no error"
+        np.testing.assert_array_equal(out["api/unused_grad"], np.zeros((2, 2)))
+        assert not bool(out["api/after_destroy"])
+        for key in ("all_reduce_after", "rank_after", "ddp_without"):
+            assert "init_process_group('mpi') first" in str(out[f"api/{key}"]), key
+        assert "backend 'nccl' is not available here" in str(out["api/nccl"])
+        if world == 1:  # no mpiexec: the error says how to start the program
+            assert "not started by mpiexec" in str(out["api/world_size"])
+            assert "mpiexec -n 2 python" in str(out["api/world_size"])
+        else:
+            assert f"disagrees with mpiexec, which started 2 processes and made this one rank {rank}" in str(
+                out["api/world_size"]
+            )
+        np.testing.assert_array_equal(out["api/again"], [world, world])  # destroy, then init again, works
 
 
 def test_gradients_travel_in_buckets_in_reverse_order(two):

@@ -18,12 +18,25 @@ import numpy as np
 
 
 def fit_alpha_beta(nbytes: Sequence[float], seconds: Sequence[float]) -> tuple[float, float]:
-    """Least-squares α (s) and β (s/byte) of t = α + n·β from timed one-way messages, both kept ≥ 0."""
+    """α (s) and β (s/byte) of t = α + n·β from timed one-way messages, both kept ≥ 0.
+
+    The fit minimises the *relative* error, Σᵢ ((α + nᵢβ − tᵢ)/tᵢ)²: message times span several decades
+    (microseconds for 8 B, milliseconds for 8 MB), and a plain least-squares line would spend all its effort on
+    the largest messages, leaving α (which only the small ones show) anywhere, often below zero. When the best
+    line still has α < 0 (or β < 0), that term is set to 0 and the other refitted alone.
+    """
     n, t = np.asarray(nbytes, dtype=np.float64), np.asarray(seconds, dtype=np.float64)
     if len(n) < 2 or np.ptp(n) == 0:
         raise ValueError("fit_alpha_beta needs messages of at least two different sizes")
-    beta, alpha = np.polyfit(n, t, 1)
-    return max(float(alpha), 0.0), max(float(beta), 0.0)
+    if np.any(t <= 0):
+        raise ValueError("fit_alpha_beta needs positive times")
+    w = 1.0 / t**2  # the weight of each squared residual: relative errors
+    beta, alpha = np.polyfit(n, t, 1, w=1.0 / t)  # (polyfit's w multiplies the residuals: 1/tᵢ)
+    if alpha < 0:  # through the origin: β minimising Σ wᵢ(nᵢβ − tᵢ)²
+        alpha, beta = 0.0, float(np.sum(w * n * t) / np.sum(w * n * n))
+    if beta < 0:  # a constant: α minimising Σ wᵢ(α − tᵢ)²
+        alpha, beta = float(np.sum(w * t) / np.sum(w)), 0.0
+    return float(alpha), float(beta)
 
 
 def ring_allreduce_seconds(processes: int, nbytes: float, alpha: float, beta: float) -> float:
