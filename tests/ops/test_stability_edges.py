@@ -186,3 +186,36 @@ def test_var_and_std_with_any_correction_match_pytorch(x, data):
             _same(ours.numpy(), _rounded(theirs.numpy()), what)
             ours.sum().backward()
             _same(a.grad.numpy(), _torch_var_grad(x, name, dim, correction), f"{what} backward")
+
+
+@settings(max_examples=100, deadline=None)
+@given(x=matrices(), data=st.data())
+@example(x=np.array([1e-45, -1e-45, 5.0, -7.0], np.float32), data=None)
+def test_floor_divide_and_remainder_round_as_python(x, data):
+    """x // y is ⌊x / y⌋ of the exact quotient (1e−45 // −1e30 = −1, as Python and PyTorch), and
+    remainder's dy = −dz · (x // y): PyTorch's, wherever PyTorch's x / y is not far out of range."""
+    y = np.array([-1e30, 1e30, -3.0, 2.0], np.float32) if data is None else None
+    if y is None:
+        y = data.draw(hnp.arrays(np.float32, x.shape, elements=FLOAT32), label="y")
+    a, b = tge.tensor(x, requires_grad=True), tge.tensor(y, requires_grad=True)
+    ta, tb = torch.tensor(x, requires_grad=True), torch.tensor(y, requires_grad=True)
+    _same((a // b).numpy(), (ta // tb).detach().numpy(), f"{x!r} // {y!r}")
+    r, tr = a.remainder(b), ta.remainder(tb)
+    r.sum().backward()
+    tr.sum().backward()
+    with np.errstate(all="ignore"):
+        sane = np.abs(x.astype(np.float64) / y) < 1e30  # beyond, PyTorch's x − (x // y)·y is nan; ours exact
+    _same(r.numpy()[sane], tr.detach().numpy()[sane], f"remainder({x!r}, {y!r})")
+    _same(b.grad.numpy()[sane], tb.grad.numpy()[sane], f"remainder({x!r}, {y!r}) d/dy")
+    if data is None:
+        assert (a // b).numpy().tolist() == [-1.0, -1.0, -2.0, -4.0] == [float(u // v) for u, v in zip(x, y)]
+
+
+def test_digamma_at_signed_zero_is_the_side_of_the_pole():
+    """ψ(+0) = −inf and ψ(−0) = +inf (the limits from the right and the left), as PyTorch and SciPy."""
+    x = np.array([0.0, -0.0], np.float32)
+    ours = tge.tensor(x).digamma().numpy()
+    assert ours.tolist() == [-np.inf, np.inf] == torch.tensor(x).digamma().tolist()
+    a = tge.tensor(x, requires_grad=True)
+    a.lgamma().sum().backward()  # d ln|Γ(x)| / dx = ψ(x)
+    assert a.grad.numpy().tolist() == [-np.inf, np.inf]
