@@ -161,6 +161,12 @@ def _run(lib, x0, w0, program, clone=False):
     on a fresh copy of y: the same function, with no saved value ever overwritten (the true gradient)."""
     x = lib.tensor(x0, requires_grad=True)
     w = lib.tensor(w0, requires_grad=True)
+    _program_loss(x, w, program, clone).backward()
+    return x.grad, w.grad
+
+
+def _program_loss(x, w, program, clone=False):
+    """The loss of ``program`` (see _run) as a function of the tensors x and w, of either library."""
     y = x * 1
     used = []
     for op, k in program:
@@ -192,9 +198,7 @@ def _run(lib, x0, w0, program, clone=False):
             y.copy_(w * k)
         elif op == "use":
             used.append((y * w).sum())  # saves y: a later change in place must be refused
-    loss = (y * y).sum() + sum(used)
-    loss.backward()
-    return x.grad, w.grad
+    return (y * y).sum() + sum(used)
 
 
 @settings(max_examples=60, deadline=None)
@@ -224,3 +228,34 @@ def test_random_in_place_programs_match_pytorch(x0, w0, program):
             assert g is None or not np.any(g.numpy())
         else:
             np.testing.assert_allclose(g.numpy(), e, rtol=1e-9, atol=1e-12)
+
+
+SMOOTH = [op for op in OPS if op not in ("relu_", "clamp_")]  # no kinks for finite differences to straddle
+AWAY_FROM_0 = st.floats(0.25, 2, width=32).flatmap(lambda v: st.sampled_from([v, -v]))  # w > 0 is a mask
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    x0=st.lists(AWAY_FROM_0, min_size=3, max_size=3),
+    w0=st.lists(AWAY_FROM_0, min_size=3, max_size=3),
+    program=st.lists(st.tuples(st.sampled_from(SMOOTH), st.integers(1, 3)), min_size=1, max_size=5),
+)
+def test_random_in_place_programs_pass_gradcheck(x0, w0, program):
+    """Without PyTorch: the gradient through a random sequence of in-place ops agrees with finite
+    differences of the same program (and with the program that works on copies), or backward refuses
+    with PyTorch's message because a value it saved was overwritten."""
+    x = tge.tensor(np.float64(x0), requires_grad=True)
+    w = tge.tensor(np.float64(w0), requires_grad=True)
+    try:
+        _program_loss(x, w, program).backward()
+    except RuntimeError as error:
+        assert "modified by an inplace operation" in str(error)
+        return
+    fresh = [tge.tensor(np.float64(v), requires_grad=True) for v in (x0, w0)]
+    assert tge.gradcheck(lambda x, w: _program_loss(x, w, program), fresh)
+    on_copies = _run(tge, np.float64(x0), np.float64(w0), program, clone=True)
+    for got, true in zip((x.grad, w.grad), on_copies):
+        if true is None:
+            assert got is None or not np.any(got.numpy())
+        else:
+            np.testing.assert_allclose(got.numpy(), true.numpy(), rtol=1e-9, atol=1e-12)
