@@ -25,6 +25,26 @@ def test_y_plus_equals_x_on_a_computed_tensor():
     assert x.grad.tolist() == [3.0, -3.0, 7.0]  # 2x + 1
 
 
+def test_a_resnet_block_with_in_place_residual_and_relu_matches_pytorch():
+    """out = conv(x); out += x; out.relu_() (every ResNet block), with a write in between: x's and the
+    weights' gradients as PyTorch's."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal((2, 3, 5, 5))
+    w0, b0 = rng.standard_normal((3, 3, 3, 3)) * 0.3, rng.standard_normal(3)
+    grads = []
+    for lib, conv2d in ((tge, F.conv2d), (torch, torch.nn.functional.conv2d)):
+        x, w, b = (lib.tensor(a, requires_grad=True) for a in (x0, w0, b0))
+        out = conv2d(x, w, b, padding=1)
+        out += x
+        out[:, 0] = 0.0  # and a write into the computed tensor
+        out.relu_()
+        (out * out).sum().backward()
+        grads.append([t.grad.numpy() for t in (x, w, b)])
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
 def test_total_plus_equals_loss_accumulates_the_graph():
     w = tge.tensor([1.0, 2.0], requires_grad=True)
     total = tge.zeros(())
