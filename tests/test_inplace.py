@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import tracemalloc
+import weakref
 
 import numpy as np
 import pytest
@@ -127,6 +128,30 @@ def test_in_place_dtype_and_shape_rules():
     x = tge.ones(2)
     x += tge.ones(2, dtype=tge.float64)
     assert x.dtype == np.float32
+
+
+def test_after_backward_the_graph_holds_no_activation_and_says_already_freed():
+    """Without retain_graph, backward frees every node's saved arrays and inputs: the activations die
+    with the user's last reference, and a second backward says why it cannot run."""
+    x = tge.randn(1000, requires_grad=True)
+    a = x * 3
+    b = a.exp()
+    loss = (b * a).sum()
+    activations = [weakref.ref(t.array) for t in (a, b)]
+    nodes, todo = [], [loss.grad_fn]
+    while todo:
+        node = todo.pop()
+        nodes.append(node)
+        todo.extend(e for e in node.next_functions if not isinstance(e, tge.Tensor))
+    del a, b
+    gc.collect()
+    assert all(r() is not None for r in activations)  # kept by the graph, for backward
+    loss.backward()
+    gc.collect()
+    assert all(r() is None for r in activations)
+    assert all(n.freed and n.saved_tensors == () and n.parents == () for n in nodes), nodes
+    with pytest.raises(RuntimeError, match=r"a second time \(at Sum\): its saved arrays were freed"):
+        loss.backward()
 
 
 def test_summing_losses_as_tensors_keeps_only_small_freed_nodes():
