@@ -219,3 +219,25 @@ def test_digamma_at_signed_zero_is_the_side_of_the_pole():
     a = tge.tensor(x, requires_grad=True)
     a.lgamma().sum().backward()  # d ln|Γ(x)| / dx = ψ(x)
     assert a.grad.numpy().tolist() == [-np.inf, np.inf]
+
+
+VECTORS = [[0.0, 0.0], [1e-30, 1e-30], [1e-25, 2e-25], [1.0, -2.0], [1e18, 3e18], [1e20, 1e20], [3e38, 1.0]]
+
+
+@pytest.mark.parametrize("v", VECTORS, ids=str)
+def test_cosine_similarity_normalize_and_distances_at_zero_tiny_and_huge_vectors(v):
+    """Zero vectors (the norm has no derivative: 0, as PyTorch), vectors whose x1·x2 or norm overflows:
+    PyTorch's values and gradients, never the nan of √′(0) · 0 or inf / inf."""
+    u = np.array([[0.5, 1.5]], np.float32)
+    cases = [
+        (lambda x: F.cosine_similarity(x, tge.tensor(u)), lambda x: TF.cosine_similarity(x, torch.tensor(u))),
+        (lambda x: F.normalize(x, dim=1) * tge.tensor(u), lambda x: TF.normalize(x, dim=1) * torch.tensor(u)),
+        (lambda x: F.pairwise_distance(x, tge.tensor(u), p=3), lambda x: TF.pairwise_distance(x, torch.tensor(u), p=3)),
+    ]
+    for ours_f, theirs_f in cases:
+        a, b = tge.tensor(np.array([v], np.float32), requires_grad=True), torch.tensor([v], requires_grad=True)
+        ours, theirs = ours_f(a), theirs_f(b)
+        _same(ours.numpy(), theirs.detach().numpy(), f"forward at {v}")
+        ours.sum().backward()
+        theirs.sum().backward()
+        _same(a.grad.numpy(), b.grad.numpy(), f"backward at {v}")
