@@ -222,7 +222,8 @@ class Var(Function):
         dv = _keep(dv, ctx.axes, ctx.keepdim)
         if ctx.dof == 0:
             return dv * _infinite_derivative(d), None, None, None
-        return dv * (2 / d.dtype.type(ctx.dof)) * xp_of(d).ldexp(d, k), None, None, None  # x − x̄ = d · s
+        # 2(x − x̄)/(n − c) = s · (2d/(n − c)): scaled back last, as x − x̄ alone may pass the dtype's max
+        return dv * xp_of(d).ldexp((2 / d.dtype.type(ctx.dof)) * d, k), None, None, None
 
 
 class Std(Function):
