@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import tracemalloc
+import weakref
 
 import numpy as np
 import pytest
@@ -23,6 +24,26 @@ def test_y_plus_equals_x_on_a_computed_tensor():
     assert y.grad_fn.name == "Add" and not y.is_leaf
     y.sum().backward()
     assert x.grad.tolist() == [3.0, -3.0, 7.0]  # 2x + 1
+
+
+def test_a_resnet_block_with_in_place_residual_and_relu_matches_pytorch():
+    """out = conv(x); out += x; out.relu_() (every ResNet block), with a write in between: x's and the
+    weights' gradients as PyTorch's."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal((2, 3, 5, 5))
+    w0, b0 = rng.standard_normal((3, 3, 3, 3)) * 0.3, rng.standard_normal(3)
+    grads = []
+    for lib, conv2d in ((tge, F.conv2d), (torch, torch.nn.functional.conv2d)):
+        x, w, b = (lib.tensor(a, requires_grad=True) for a in (x0, w0, b0))
+        out = conv2d(x, w, b, padding=1)
+        out += x
+        out[:, 0] = 0.0  # and a write into the computed tensor
+        out.relu_()
+        (out * out).sum().backward()
+        grads.append([t.grad.numpy() for t in (x, w, b)])
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
 
 
 def test_total_plus_equals_loss_accumulates_the_graph():
@@ -109,6 +130,30 @@ def test_in_place_dtype_and_shape_rules():
     assert x.dtype == np.float32
 
 
+def test_after_backward_the_graph_holds_no_activation_and_says_already_freed():
+    """Without retain_graph, backward frees every node's saved arrays and inputs: the activations die
+    with the user's last reference, and a second backward says why it cannot run."""
+    x = tge.randn(1000, requires_grad=True)
+    a = x * 3
+    b = a.exp()
+    loss = (b * a).sum()
+    activations = [weakref.ref(t.array) for t in (a, b)]
+    nodes, todo = [], [loss.grad_fn]
+    while todo:
+        node = todo.pop()
+        nodes.append(node)
+        todo.extend(e for e in node.next_functions if not isinstance(e, tge.Tensor))
+    del a, b
+    gc.collect()
+    assert all(r() is not None for r in activations)  # kept by the graph, for backward
+    loss.backward()
+    gc.collect()
+    assert all(r() is None for r in activations)
+    assert all(n.freed and n.saved_tensors == () and n.parents == () for n in nodes), nodes
+    with pytest.raises(RuntimeError, match=r"a second time \(at Sum\): its saved arrays were freed"):
+        loss.backward()
+
+
 def test_summing_losses_as_tensors_keeps_only_small_freed_nodes():
     """`total = total + loss` for 200 steps: each freed step graph keeps no arrays (PyTorch: ~6 KB/step RSS)."""
     tge.manual_seed(0)
@@ -161,6 +206,12 @@ def _run(lib, x0, w0, program, clone=False):
     on a fresh copy of y: the same function, with no saved value ever overwritten (the true gradient)."""
     x = lib.tensor(x0, requires_grad=True)
     w = lib.tensor(w0, requires_grad=True)
+    _program_loss(x, w, program, clone).backward()
+    return x.grad, w.grad
+
+
+def _program_loss(x, w, program, clone=False):
+    """The loss of ``program`` (see _run) as a function of the tensors x and w, of either library."""
     y = x * 1
     used = []
     for op, k in program:
@@ -192,9 +243,7 @@ def _run(lib, x0, w0, program, clone=False):
             y.copy_(w * k)
         elif op == "use":
             used.append((y * w).sum())  # saves y: a later change in place must be refused
-    loss = (y * y).sum() + sum(used)
-    loss.backward()
-    return x.grad, w.grad
+    return (y * y).sum() + sum(used)
 
 
 @settings(max_examples=60, deadline=None)
@@ -224,3 +273,34 @@ def test_random_in_place_programs_match_pytorch(x0, w0, program):
             assert g is None or not np.any(g.numpy())
         else:
             np.testing.assert_allclose(g.numpy(), e, rtol=1e-9, atol=1e-12)
+
+
+SMOOTH = [op for op in OPS if op not in ("relu_", "clamp_")]  # no kinks for finite differences to straddle
+AWAY_FROM_0 = st.floats(0.25, 2, width=32).flatmap(lambda v: st.sampled_from([v, -v]))  # w > 0 is a mask
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    x0=st.lists(AWAY_FROM_0, min_size=3, max_size=3),
+    w0=st.lists(AWAY_FROM_0, min_size=3, max_size=3),
+    program=st.lists(st.tuples(st.sampled_from(SMOOTH), st.integers(1, 3)), min_size=1, max_size=5),
+)
+def test_random_in_place_programs_pass_gradcheck(x0, w0, program):
+    """Without PyTorch: the gradient through a random sequence of in-place ops agrees with finite
+    differences of the same program (and with the program that works on copies), or backward refuses
+    with PyTorch's message because a value it saved was overwritten."""
+    x = tge.tensor(np.float64(x0), requires_grad=True)
+    w = tge.tensor(np.float64(w0), requires_grad=True)
+    try:
+        _program_loss(x, w, program).backward()
+    except RuntimeError as error:
+        assert "modified by an inplace operation" in str(error)
+        return
+    fresh = [tge.tensor(np.float64(v), requires_grad=True) for v in (x0, w0)]
+    assert tge.gradcheck(lambda x, w: _program_loss(x, w, program), fresh)
+    on_copies = _run(tge, np.float64(x0), np.float64(w0), program, clone=True)
+    for got, true in zip((x.grad, w.grad), on_copies):
+        if true is None:
+            assert got is None or not np.any(got.numpy())
+        else:
+            np.testing.assert_allclose(got.numpy(), true.numpy(), rtol=1e-9, atol=1e-12)

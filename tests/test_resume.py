@@ -168,6 +168,7 @@ def test_resume_with_fewer_epochs_or_other_flags_is_one_line(reference, tmp_path
     assert cli.main(["train", *ARGS, "--out", str(tmp_path)]) == 0
     ckpt = str(tmp_path / "checkpoint.npz")
     capsys.readouterr()
+    outputs = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     cases = [
         (["--epochs", "2"], "already trained 3 epochs, so --epochs 2 is too few"),
         ([], "has finished all 3 epochs: pass --epochs N with N > 3"),
@@ -181,4 +182,5 @@ def test_resume_with_fewer_epochs_or_other_flags_is_one_line(reference, tmp_path
         captured = capsys.readouterr()
         lines = captured.err.strip().splitlines()
         assert len(lines) == 1 and message in lines[0] and ckpt in lines[0], (flags, captured.err)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == outputs  # refused: nothing rewritten
     assert cli.main(["train", "--resume", ckpt, "--no-progress", "--model", "mlp", "--epochs", "4"]) == 0

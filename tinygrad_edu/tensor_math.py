@@ -220,11 +220,11 @@ class TensorMath:
         return self._wrap(getattr(xp, how)(a, b))
 
     def floor_divide(self, other: Any) -> Any:
-        """floor(x / y), rounding toward −∞ as Python's // (gradient 0)."""
+        """floor(x / y), rounding toward −∞ as Python's // (gradient 0) (ops.math.FloorDivide)."""
         x, y = _operands(self, other)
         if x.dtype.kind not in "fc":
             return self._int_division(y, "floor_divide")
-        return (x / y).floor()
+        return M.FloorDivide.apply(x, y)
 
     def __floordiv__(self, other: Any) -> Any:
         return self.floor_divide(other)

@@ -160,3 +160,19 @@ def test_scheduler_errors():
         lr_scheduler.ReduceLROnPlateau(opt, threshold_mode="relative")
     with pytest.raises(ValueError, match="min_lr has 3 values but the optimizer has 2"):
         lr_scheduler.ReduceLROnPlateau(opt, min_lr=[0.0, 0.0, 0.0])
+    nan = float("nan")
+    for bad, message in [
+        ({"factor": nan}, "Invalid factor value: nan"),
+        ({"patience": -1}, r"Invalid patience value: -1 \(it counts epochs"),
+        ({"patience": 2.5}, "Invalid patience value: 2.5"),
+        ({"cooldown": -1}, "Invalid cooldown value: -1"),
+        ({"threshold": nan}, "Invalid threshold value: nan"),
+        ({"eps": nan}, "Invalid eps value: nan"),
+        ({"min_lr": -0.1}, "Invalid min_lr value: -0.1"),
+        ({"min_lr": [0.0, nan]}, "Invalid min_lr value: nan"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            lr_scheduler.ReduceLROnPlateau(opt, **bad)
+    assert lr_scheduler.ReduceLROnPlateau(opt, patience=np.int64(3), cooldown=0).patience == 3
+    with pytest.raises(ValueError, match="step_size='2'"):
+        lr_scheduler.StepLR(opt, step_size="2")

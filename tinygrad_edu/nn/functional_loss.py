@@ -103,13 +103,12 @@ def kl_div(
 
 
 def _norm(x: Tensor, p: float, dim: int, keepdim: bool = False) -> Tensor:
-    if p == 2:
-        return (x * x).sum(dim=dim, keepdim=keepdim).sqrt()
-    if p == 1:
-        return x.abs().sum(dim=dim, keepdim=keepdim)
+    """‖x‖_p along ``dim`` through Tensor.norm, whose gradient at a zero vector is 0 (as PyTorch's),
+    where √(Σx²) composed of ops would give √′(0) · 0 = inf · 0 = nan.
+    """
     if math.isinf(p):
         return x.abs().amax(dim=dim, keepdim=keepdim)
-    return (x.abs() ** p).sum(dim=dim, keepdim=keepdim) ** (1.0 / p)
+    return x.norm(p, dim=dim, keepdim=keepdim)
 
 
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
@@ -118,10 +117,16 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """x1·x2 / (max(‖x1‖, eps) · max(‖x2‖, eps)) along ``dim``."""
-    n1 = _clamp_min(_norm(x1, 2, dim), eps)
-    n2 = _clamp_min(_norm(x2, 2, dim), eps)
-    return (x1 * x2).sum(dim=dim) / (n1 * n2)
+    """x1·x2 / (max(‖x1‖, eps) · max(‖x2‖, eps)) along ``dim``.
+
+    Computed as PyTorch does, Σ (x1 / max(‖x1‖, eps)) · (x2 / max(‖x2‖, eps)): each vector is made a
+    unit vector first, so no product x1·x2 or ‖x1‖·‖x2‖ is formed, which would overflow to inf/inf = nan
+    for entries past ~1e19 (float32) where the cosine is an ordinary number. (Where the norm itself
+    overflows, the unit vectors are 0 and the cosine 0, PyTorch's result too.)
+    """
+    n1 = _clamp_min(_norm(x1, 2, dim, keepdim=True), eps)
+    n2 = _clamp_min(_norm(x2, 2, dim, keepdim=True), eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim=dim)
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:

@@ -127,10 +127,14 @@ class Mul(Function):
 
 
 class Div(Function):
-    """z = x / y            dx = dz / y,   dy = −dz · x / y²
+    """z = x / y            dx = dz / y,   dy = −dz · x / y²  (computed as −dz · ((x / y) / y))
 
     Like PyTorch it saves the inputs, not z: code that changes z in place afterwards (d2l's masked softmax
     writes −1e6 into the scores it just divided by √d) still gets its gradient.
+
+    dy divides by y twice instead of once by y², as PyTorch does: in float32, y = 1e−30 has y² = 0
+    (underflow; 0 / 0 = nan where the answer is 0 for x = 0) and y = 1e30 has y² = inf (x / inf = 0
+    where the answer is 3.4e−22 for x = 3.4e38), while (x / y) / y stays finite whenever the answer is.
     """
 
     @staticmethod
@@ -143,7 +147,7 @@ class Div(Function):
     def backward(ctx, dz):
         x, y = ctx.saved_tensors
         dx = unbroadcast(dz / y, x.shape) if _wanted(ctx, 0) else None
-        dy = unbroadcast(-dz * x / (y * y), y.shape) if _wanted(ctx, 1) else None
+        dy = unbroadcast(-dz * (x / y / y), y.shape) if _wanted(ctx, 1) else None
         return dx, dy
 
 

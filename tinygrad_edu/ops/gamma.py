@@ -81,10 +81,13 @@ def _with_reflection(x: np.ndarray, positive, reflect) -> np.ndarray:
 
 @_on_host
 def digamma(x: np.ndarray) -> np.ndarray:
-    """ψ(x) = Γ′(x)/Γ(x) elementwise (ψ(0) = −inf, nan at the negative integers)."""
+    """ψ(x) = Γ′(x)/Γ(x) elementwise (ψ(±0) = ∓inf, the side the pole is approached from, as PyTorch
+    and SciPy; nan at the negative integers).
+    """
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = _with_reflection(x, _digamma_positive, lambda x, far: far - np.pi / np.tan(np.pi * x))
-    out[x == 0] = -np.inf
+    zero = x == 0
+    out[zero] = np.copysign(np.inf, -x[zero])
     return out
 
 

@@ -118,28 +118,30 @@ class CrossEntropy(Function):
         loss = −Σ_c a_c · log p_c           (log p = x − logsumexp(x): no overflow, no log 0)
         dx   = dloss · (p · Σ_c a_c − a)    (= dloss · (softmax(x) − onehot(t)) in the plain case)
 
-    Rows whose target is ``ignore_index`` get a = 0: no loss, no gradient. The sum runs over the
+    Rows whose target is ``ignore_index`` get a = 0 and keep = False: no loss, and a gradient of
+    exactly 0 whatever dloss is. (With every target ignored, "mean" is 0/0 = nan and dloss = 1/0 = inf;
+    PyTorch still gives those rows 0, not inf · 0 = nan, and so do we.) The sum runs over the
     classes with a_c ≠ 0 only, so a class the target gives no weight never enters: a masked
     logit of −inf (log p = −inf) or logits so far apart that x − max overflows to −inf leave the
     loss finite, where a_c · log p_c would be 0 · (−inf) = nan. (PyTorch's loss is finite there too.)
     """
 
     @staticmethod
-    def forward(ctx, x, a):
+    def forward(ctx, x, a, keep):
         xp = xp_of(x)
         logp = log_softmax_array(_rows(x, 1), 1)
-        ctx.save_for_backward(logp, a)
+        ctx.save_for_backward(logp, a, keep)
         ctx.x_shape = x.shape
         return -xp.where(a != 0, a * logp, 0).sum(axis=1)
 
     @staticmethod
     def backward(ctx, dloss):
-        logp, a = ctx.saved_tensors
+        logp, a, keep = ctx.saved_tensors
         xp = xp_of(logp)
         total = a.sum(axis=1, keepdims=True)
-        p_total = xp.where(total != 0, xp.exp(logp) * total, 0)  # an ignored row (total 0) gets exactly 0
-        drows = dloss.reshape(-1, 1) * (p_total - a)
-        return _unrows(drows, ctx.x_shape), None
+        p_total = xp.where(total != 0, xp.exp(logp) * total, 0)  # a row of −inf logits with a = 0: exactly 0
+        drows = xp.where(keep[:, None], dloss.reshape(-1, 1) * (p_total - a), 0)  # an ignored row: exactly 0
+        return _unrows(drows, ctx.x_shape), None, None
 
 
 class SoftCrossEntropy(Function):
@@ -205,8 +207,8 @@ def cross_entropy(
     _class_targets(input, target, "cross_entropy", ignore_index)
     t = target.array.reshape(-1)
     a = _target_weights(t, _class_count(input), w, ignore_index, label_smoothing, input.dtype)
-    losses = CrossEntropy.apply(input, a).reshape(target.shape)
     keep = t != ignore_index
+    losses = CrossEntropy.apply(input, a, keep).reshape(target.shape)
     total = keep.sum() if w is None else w[t[keep]].sum()  # stays on the device: no sync per step
     return _reduce(losses, reduction, "cross_entropy", xp_of(t).asarray(total, dtype=input.dtype))
 

@@ -13,7 +13,7 @@ import math
 from ..autograd import Function
 from ..device import xp_of
 from .activation import _erf
-from .elementwise import _wanted, unbroadcast
+from .elementwise import _wanted, broadcast_shape, unbroadcast
 
 # ---------------------------------------------------------------------------------------------
 # Trigonometry and hyperbolic functions
@@ -311,6 +311,7 @@ class Fmod(Function):
     """z = x − trunc(x / y) · y  (C's fmod: the sign of x)        dx = dz,   dy = −dz · trunc(x / y)
 
     ``floor=True`` is Python's % (``remainder``: the sign of y): z = x − floor(x / y) · y, dy = −dz · floor(x / y).
+    There floor(x / y) is taken as Python's x // y (see FloorDivide), not from the rounded quotient.
     """
 
     @staticmethod
@@ -324,10 +325,33 @@ class Fmod(Function):
     def backward(ctx, dz):
         x, y = ctx.saved_tensors
         xp = xp_of(dz)
-        q = xp.floor(x / y) if ctx.floor else xp.trunc(x / y)
+        q = xp.floor_divide(x, y) if ctx.floor else xp.trunc(x / y)
         dx = unbroadcast(dz, x.shape) if _wanted(ctx, 0) else None
         dy = unbroadcast(-dz * q, y.shape) if _wanted(ctx, 1) else None
         return dx, dy, None
+
+
+class FloorDivide(Function):
+    """z = ⌊x / y⌋, Python's x // y         dx = dy = 0  (z is flat between its jumps)
+
+    Computed as NumPy's (and PyTorch's) floor division: from m = fmod(x, y), z = (x − m) / y, one
+    lower where m and y differ in sign, not as floor of the rounded quotient x / y. Where x / y
+    underflows, floor(x / y) is wrong: 1e−45 / −1e30 rounds to −0, so floor gives −0, but
+    −1e−75 lies between −1 and 0 and ⌊−1e−75⌋ = −1, which is what Python's 1e−45 // −1e30 gives.
+    """
+
+    @staticmethod
+    def forward(ctx, x, y):
+        broadcast_shape("floor_divide", x.shape, y.shape)
+        ctx.x_shape, ctx.y_shape = x.shape, y.shape
+        return xp_of(x).floor_divide(x, y)
+
+    @staticmethod
+    def backward(ctx, dz):
+        xp = xp_of(dz)
+        dx = xp.zeros(ctx.x_shape, dtype=dz.dtype) if _wanted(ctx, 0) else None
+        dy = xp.zeros(ctx.y_shape, dtype=dz.dtype) if _wanted(ctx, 1) else None
+        return dx, dy
 
 
 class LogAddExp(Function):

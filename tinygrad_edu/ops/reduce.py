@@ -157,15 +157,17 @@ class LogSoftmax(Function):
 # ---------------------------------------------------------------------------------------------
 
 
-def scaled_deviations(x: Any, axes: tuple[int, ...]) -> tuple[Any, Any]:
-    """d = x/s − mean(x/s) over ``axes`` with s = 2^k (k ≥ 0) per slice, every |x/s| < 1; and k (axes kept).
+def scaled_deviations(x: Any, axes: tuple[int, ...], scale_up: bool = False) -> tuple[Any, Any]:
+    """d = x/s − mean(x/s) over ``axes`` with s = 2^k per slice, every |x/s| < 1; and k (axes kept).
 
     Squaring x − x̄ overflows float32 once |x| passes ~1.8e19 (and the mean's sum once the values
     near 3.4e38), although the variance or the normalised values may be perfectly representable.
     Dividing each slice by a power of two at least its max |x| keeps every square below 4, and it
     is exact (only the exponent changes), so ordinary slices (k = 0, or any k without underflow)
-    get bit for bit the values of the plain two-pass formula. Slices with max |x| < 1 are not
-    scaled up (s = 1): their squares only underflow where they are negligible anyway.
+    get bit for bit the values of the plain two-pass formula. Slices with max |x| < 1 are scaled
+    up (k < 0) only with ``scale_up``: var and std need it, since the squares of a slice like
+    [0, 1e−30] underflow to 0 in float32 (std 0 and gradient 0, where the answer is 5e−31 and
+    ±0.5); layer_norm does not (there ε dominates such a slice, and ε/s² would overflow).
     The mean gets one correction pass, μ += mean(x − μ) (the corrected two-pass formula), so a
     constant slice has d = 0 exactly instead of rounding noise that ε could not hide.
     """
@@ -176,7 +178,8 @@ def scaled_deviations(x: Any, axes: tuple[int, ...]) -> tuple[Any, Any]:
     else:
         m = xp.abs(x).max(axis=axes, keepdims=True)
         _, k = xp.frexp(m)  # m = f · 2^k with ½ ≤ f < 1, so |x| ≤ m < 2^k
-        k = xp.where(xp.isfinite(m) & (k > 0), k, 0).astype(xp.int32)  # inf/nan slices stay nan
+        scaled = (k > 0) | ((m > 0) if scale_up else False)
+        k = xp.where(xp.isfinite(m) & scaled, k, 0).astype(xp.int32)  # inf/nan slices stay nan
     x_s = xp.ldexp(x, -k)  # x / 2^k; ldexp because 2^k itself may exceed the dtype (2^128 > 3.4e38)
     count = x.dtype.type(n)
     mu = x_s.sum(axis=axes, keepdims=True) / count
@@ -206,7 +209,7 @@ class Var(Function):
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
         xp = xp_of(x)
-        d, k = scaled_deviations(x, axes)
+        d, k = scaled_deviations(x, axes, scale_up=True)
         dof = _degrees_of_freedom(x, axes, correction)
         v = xp.ldexp((d * d).sum(axis=axes, keepdims=True) / x.dtype.type(dof), 2 * k)  # · s²
         ctx.save_for_backward(d, k)
@@ -219,7 +222,8 @@ class Var(Function):
         dv = _keep(dv, ctx.axes, ctx.keepdim)
         if ctx.dof == 0:
             return dv * _infinite_derivative(d), None, None, None
-        return dv * (2 / d.dtype.type(ctx.dof)) * xp_of(d).ldexp(d, k), None, None, None  # x − x̄ = d · s
+        # 2(x − x̄)/(n − c) = s · (2d/(n − c)): scaled back last, as x − x̄ alone may pass the dtype's max
+        return dv * xp_of(d).ldexp((2 / d.dtype.type(ctx.dof)) * d, k), None, None, None
 
 
 class Std(Function):
@@ -233,7 +237,7 @@ class Std(Function):
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
         xp = xp_of(x)
-        d, k = scaled_deviations(x, axes)
+        d, k = scaled_deviations(x, axes, scale_up=True)
         dof = _degrees_of_freedom(x, axes, correction)
         sigma_s = xp.sqrt((d * d).sum(axis=axes, keepdims=True) / x.dtype.type(dof))  # σ / s
         ctx.save_for_backward(d, sigma_s, k)

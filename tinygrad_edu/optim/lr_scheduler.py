@@ -20,6 +20,7 @@ equal the closed forms in the docstrings. `ReduceLROnPlateau` instead watches a 
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from .lr_base import LRScheduler, _as_python, finite
@@ -56,7 +57,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
         if isinstance(step_size, bool) or int(step_size) != step_size or step_size < 1:
-            raise ValueError(f"step_size={step_size}: it is a number of epochs and must be a positive integer")
+            raise ValueError(f"step_size={step_size!r}: it is a number of epochs and must be a positive integer")
         self.step_size, self.gamma = int(step_size), finite("gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
@@ -127,6 +128,21 @@ class CosineAnnealingLR(LRScheduler):
         return [eta_min + (group["lr"] - eta_min) * ratio for group in groups]
 
 
+def _epoch_count(name: str, value: Any) -> int:
+    """A number of epochs that may be 0 (patience, cooldown): a whole number ≥ 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"Invalid {name} value: {value!r} (it counts epochs: a whole number ≥ 0)")
+    return int(value)
+
+
+def _at_least_zero(name: str, value: Any) -> float:
+    """A finite number ≥ 0 (min_lr, eps): a learning rate or a change of one cannot be negative."""
+    number = finite(name, value)
+    if number < 0:
+        raise ValueError(f"Invalid {name} value: {value} (it is a learning rate or a change of one: ≥ 0)")
+    return number
+
+
 class ReduceLROnPlateau:
     """Divide the lr when a metric has stopped improving: ``sched.step(val_loss)`` once per epoch.
 
@@ -154,16 +170,18 @@ class ReduceLROnPlateau:
     ) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"ReduceLROnPlateau needs an optimizer (e.g. optim.SGD), got {type(optimizer).__name__}")
-        if factor >= 1.0:
+        if finite("factor", factor) >= 1.0:
             raise ValueError(f"factor={factor}: the lr is multiplied by factor, which must be < 1 to reduce it")
+        patience, cooldown = _epoch_count("patience", patience), _epoch_count("cooldown", cooldown)
+        threshold, eps = finite("threshold", threshold), _at_least_zero("eps", eps)
         self.optimizer = optimizer
         n = len(optimizer.param_groups)
         if isinstance(min_lr, list | tuple):
             if len(min_lr) != n:
                 raise ValueError(f"min_lr has {len(min_lr)} values but the optimizer has {n} param groups")
-            self.min_lrs = list(min_lr)
+            self.min_lrs = [_at_least_zero("min_lr", v) for v in min_lr]
         else:
-            self.min_lrs = [min_lr] * n
+            self.min_lrs = [_at_least_zero("min_lr", min_lr)] * n
         self.mode, self.factor, self.patience, self.threshold = mode, factor, patience, threshold
         self.threshold_mode, self.cooldown, self.eps = threshold_mode, cooldown, eps
         self._check_modes()
