@@ -97,6 +97,7 @@ print(f"∂L/∂w = (a − y)·x = {dw_hand}")
 print(f"∂L/∂b = a − y     = {db_hand:.6f}")
 assert abs(delta - (a - y)) < 1e-15 and abs(da_dz - 0.028453) < 1e-6
 assert abs(db_hand - (-0.029312)) < 1e-6
+assert np.allclose(dw_hand, [-0.0293, -0.0586, -0.0879, -0.1172], atol=5e-5)  # the table in section 4
 
 # %% [markdown]
 # ## 2 · By `backward()`
