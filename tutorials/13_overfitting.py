@@ -320,6 +320,7 @@ assert len(narrower) >= 2, narrower
 assert runs["cosine schedule"]["val_loss"] > base["val_loss"], "the schedule alone does not regularise"
 assert all(abs(runs[n]["test_acc"] - base["test_acc"]) < 0.05 for n in cure_names), "a few points at most"
 assert runs["augmentation (shifts)"]["test_acc"] < base["test_acc"] + 0.01, "shifts: no clear win for an MLP"
+assert runs["augmentation (shifts)"]["val_loss"] < base["val_loss"], "... though a lower validation loss"
 assert all(runs[n]["gap"] > 0 for n in cure_names), "no cure closes the gap completely"
 stopped = runs["early stopping"]
 assert stopped["epochs"] < EPOCHS and stopped["val_loss"] <= best_val + 1e-6
