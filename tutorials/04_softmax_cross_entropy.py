@@ -16,7 +16,7 @@
 # code; check it by backward and finite differences; and say why `binary_cross_entropy_with_logits` beats a
 # sigmoid followed by BCE.
 #
-# **Run time:** about 2 s (`TGE_FAST=1`: about 2 s).
+# **Run time:** about 1 s of CPU time (`TGE_FAST=1`: about 1 s).
 #
 # A classifier outputs one score (logit) per class; softmax turns them into probabilities and
 # cross-entropy scores the probability given to the right class. Written naively, both overflow.

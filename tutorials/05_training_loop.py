@@ -17,7 +17,7 @@
 # correction does to the first steps (and what leaving it out does); and train and read the curves of an MLP on
 # the digits.
 #
-# **Run time:** about 5 s (`TGE_FAST=1`: about 3 s).
+# **Run time:** about 3 s of CPU time (`TGE_FAST=1`: about 3 s).
 #
 # Lessons 01–04 computed gradients. Training is what we *do* with them: step every weight a little
 # against its gradient, many times. This lesson writes that loop out by hand first, then replaces

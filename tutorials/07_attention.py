@@ -16,7 +16,7 @@
 # parameters; and train a one-layer transformer on a task no per-position model can solve, then read its
 # attention map.
 #
-# **Run time:** about 4 s (`TGE_FAST=1`: about 3 s).
+# **Run time:** about 4 s of CPU time (`TGE_FAST=1`: about 3 s).
 #
 # A convolution mixes each pixel with its fixed neighbours. Attention lets every position of a
 # sequence decide, from the data, *which* other positions to read from. It is three matrix products

@@ -16,7 +16,7 @@
 # wrong with the worked example that circulates with wrong numbers; take one gradient-descent step and see the
 # loss fall; and do all of it again, with matrices, for a 3-4-2 network.
 #
-# **Run time:** about 4 s on a busy machine, 1 s of CPU (the same with `TGE_FAST=1`: nothing here needs shrinking).
+# **Run time:** about 1 s of CPU time, the same with `TGE_FAST=1` (nothing here needs shrinking).
 #
 # The example: one neuron with four inputs,
 #

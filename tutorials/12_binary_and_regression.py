@@ -16,7 +16,7 @@
 # choose a threshold for what the task needs; and fit a linear regression by gradient descent and by SGD and
 # compare it with the exact answer of the normal equation.
 #
-# **Run time:** about 16 s on a busy machine, 6 s of CPU (`TGE_FAST=1`: about 11 s, 4 s of CPU).
+# **Run time:** about 4 s of CPU time (`TGE_FAST=1`: about 3 s).
 #
 # The classification data: 569 breast tumours (scikit-learn's Wisconsin diagnostic set), 30 measurements each.
 # scikit-learn codes *malignant* as 0; here the **positive class is malignant** (y = 1), the one we must not miss,

@@ -18,9 +18,9 @@
 # bag of words of lesson 21, with a zero-shot probe that tells whether pretraining has found the sentiment yet; and
 # read an attention heat-map of a negated sentence.
 #
-# **Run time:** about 6 minutes, most of it 3000 pretraining steps (331 s measured here, at L = 48)
-# (`TGE_FAST=1`: about 15 s; fast mode pretrains for only a few dozen steps, so its numbers are only checked
-# loosely).
+# **Run time:** about 190 s of CPU time (3.2 minutes), most of it 3000 pretraining steps; on a busy machine the wall
+# time is longer (`TGE_FAST=1`: about 7 s; fast mode pretrains for only a few dozen steps, so its numbers are only
+# checked loosely).
 
 # %%
 import time

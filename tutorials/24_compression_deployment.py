@@ -17,8 +17,9 @@
 # student from a large teacher, on the digits and on sentences, and explain the $T^2$; export a model to ONNX and
 # run it with onnxruntime; and read one table of bytes, accuracy and latency for all of them.
 #
-# **Run time:** about 20 s (`TGE_FAST=1`: about 10 s). The ONNX part needs `pip install -e ".[onnx]"`; without it
-# the lesson says so and skips that part. Latencies are measured on a shared machine: read them as rough sizes.
+# **Run time:** about 10 s of CPU time (`TGE_FAST=1`: about 4 s). The ONNX part needs `pip install -e ".[onnx]"`;
+# without it the lesson says so and skips that part. Latencies are measured on a shared machine: read them as rough
+# sizes.
 
 # %%
 import copy
