@@ -16,7 +16,7 @@
 # apply the chain rule through one sigmoid neuron and find the same rule in the library's own code; and check any
 # function's gradient with `tge.gradcheck`.
 #
-# **Run time:** about 2 s (`TGE_FAST=1`: about 2 s).
+# **Run time:** about 1 s of CPU time (`TGE_FAST=1`: about 1 s).
 #
 # Everything in deep learning rests on one question: *if I nudge this number, how much does the loss
 # move?* That is a derivative. In this lesson we compute the same derivatives three ways and check

@@ -16,7 +16,7 @@
 # gradients against `backward()` and finite differences; take one gradient-descent step correctly (every
 # gradient taken at the same point); and read the computation graph that `backward()` walks.
 #
-# **Run time:** about 2 s (`TGE_FAST=1`: about 2 s).
+# **Run time:** about 1 s of CPU time (`TGE_FAST=1`: about 1 s).
 #
 # Worked backprop examples circulate with wrong numbers: a sign slipped, a bias forgotten, a
 # derivative taken at the wrong point. Here every number is *computed* from the written-out chain

@@ -16,7 +16,7 @@
 # check a bias's and a weight's gradient against the formulas; and spot the $(N, 1) - (N,)$ bug that broadcasting
 # hides.
 #
-# **Run time:** about 2 s (`TGE_FAST=1`: about 2 s).
+# **Run time:** about 1 s of CPU time (`TGE_FAST=1`: about 1 s).
 #
 # A linear layer computes $y = x W^\top + b$ for a whole batch at once: $x$ is (batch, in), $b$ is (out,).
 # NumPy (and PyTorch) *broadcast* $b$: it behaves as if it were copied once per row. Copies are

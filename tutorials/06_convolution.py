@@ -16,7 +16,7 @@
 # gradient; check all of it against `backward()` and finite differences; and train a small CNN on the digits and
 # look at what its filters learned.
 #
-# **Run time:** about 5 s (`TGE_FAST=1`: about 3 s).
+# **Run time:** about 4 s of CPU time (`TGE_FAST=1`: about 3 s).
 #
 # A convolutional layer slides a small filter over an image and, at every position, takes the dot
 # product of the filter with the pixels under it. The same few weights are used everywhere, which is

@@ -16,7 +16,7 @@
 # convolution's floating-point operations and turn a time into GFLOP/s; say what a blocked matmul does; and read
 # a profile to decide, with Amdahl's law, which kernel is worth speeding up.
 #
-# **Run time:** about 5 s, plus up to half a minute for Numba to compile its kernels the first time on a
+# **Run time:** about 3 s of CPU time, plus up to half a minute for Numba to compile its kernels the first time on a
 # machine (they are cached after that) (`TGE_FAST=1`: about 3 s).
 #
 # Every heavy computation in tinygrad_edu (matmul, convolution, pooling) goes through one small

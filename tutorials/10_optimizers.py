@@ -16,7 +16,7 @@
 # diverges; read their paths on an ill-conditioned quadratic and on Rosenbrock's valley; plot the usual
 # learning-rate schedules; and explain, with measured numbers, why Adam needs its bias correction.
 #
-# **Run time:** about 20 s on a busy machine, 6 s of CPU (`TGE_FAST=1`: about 12 s, 4 s of CPU).
+# **Run time:** about 5 s of CPU time (`TGE_FAST=1`: about 3 s).
 #
 # Every optimizer here updates a parameter $\theta$ from its gradient $g_t = \nabla f(\theta_{t-1})$ at step
 # $t = 1, 2, \dots$; the state (momentum buffers, running averages) starts at zero.

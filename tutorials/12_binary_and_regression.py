@@ -16,7 +16,7 @@
 # choose a threshold for what the task needs; and fit a linear regression by gradient descent and by SGD and
 # compare it with the exact answer of the normal equation.
 #
-# **Run time:** about 16 s on a busy machine, 6 s of CPU (`TGE_FAST=1`: about 11 s, 4 s of CPU).
+# **Run time:** about 4 s of CPU time (`TGE_FAST=1`: about 3 s).
 #
 # The classification data: 569 breast tumours (scikit-learn's Wisconsin diagnostic set), 30 measurements each.
 # scikit-learn codes *malignant* as 0; here the **positive class is malignant** (y = 1), the one we must not miss,
@@ -292,7 +292,7 @@ mse_sgd = float(np.mean((A @ theta_sgd - yr_train) ** 2))
 print(f"full-batch SGD: max |θ − θ_exact| = {gap_gd:.1e}")
 print(f"mini-batch SGD: max |θ − θ_exact| = {gap_sgd:.2f}, training MSE {mse_sgd:.2f} vs {mse_exact:.2f}")
 assert gap_gd < 1e-6 and eig.max() / eig.min() > 100
-assert mse_sgd < 1.02 * mse_exact
+assert mse_sgd < 1.02 * mse_exact and gap_sgd > 2  # within 2 % of the best error, weights off by units
 
 # %% [markdown]
 # Full-batch descent agrees with the normal equation to better than $10^{-6}$. Mini-batch SGD lands within 2 % of
@@ -310,7 +310,7 @@ assert flat_share > 0.7
 corr = np.corrcoef(diabetes.data, rowvar=False)
 names = diabetes.feature_names
 print(f"correlation of {names[4]} and {names[5]}: {corr[4, 5]:.3f}")
-assert corr[4, 5] > 0.85  # s1 and s2 nearly carry the same information
+assert abs(corr[4, 5] - 0.90) < 0.005  # s1 and s2 nearly carry the same information
 test_mse_exact = float(np.mean((np.c_[Xr_test, np.ones(len(yr_test))] @ theta_exact - yr_test) ** 2))
 test_mse_sgd = float(np.mean((np.c_[Xr_test, np.ones(len(yr_test))] @ theta_sgd - yr_test) ** 2))
 print(f"test MSE: normal equation {test_mse_exact:.1f}, mini-batch SGD {test_mse_sgd:.1f}")

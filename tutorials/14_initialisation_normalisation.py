@@ -17,7 +17,7 @@
 # derive the backward pass of BatchNorm and LayerNorm, write it in NumPy, and check it against the library and
 # against finite differences.
 #
-# **Run time:** about 15 s (`TGE_FAST=1`: about 12 s).
+# **Run time:** about 4 s of CPU time (`TGE_FAST=1`: about 3 s).
 
 # %%
 import numpy as np
@@ -150,15 +150,15 @@ assert relu_x["act_var"][-1] < 1e-3 * relu_x["act_var"][0]  # Xavier without the
 naive_relu, small_relu = results["relu", "N(0, 1)"], results["relu", "N(0, 0.01²)"]
 per_layer = (naive_relu["act_var"][-1] / naive_relu["act_var"][0]) ** (1 / (DEPTH - 1))
 print(f"ReLU N(0,1): variance ×{per_layer:.0f} per layer (n/2 = {WIDTH // 2})")
-assert 100 < per_layer < 160 and naive_relu["act_var"][-1] > 1e25
+assert 100 < per_layer < 160 and 1e30 < naive_relu["act_var"][-1] < 1e32  # ~10³¹ at layer 15
 assert small_relu["act_var"][-1] < 1e-25 and results["tanh", "N(0, 0.01²)"]["act_var"][-1] < 1e-20
 naive_tanh = results["tanh", "N(0, 1)"]
 saturated = np.mean(np.abs(naive_tanh["acts"][-1]) > 0.99)
 print(f"tanh N(0,1): {saturated:.0%} of the last layer's units saturated (|h| > 0.99); "
       f"gradient variance layer 1 / layer 15 = "
       f"{naive_tanh['grad_var'][0] / naive_tanh['grad_var'][-1]:.2g}")  # fmt: skip
-assert saturated > 0.8 and naive_tanh["grad_var"][0] > 1e10 * naive_tanh["grad_var"][-1]
-assert spread(relu_k["grad_var"]) < 1.5 and 3 < tanh_x["grad_var"][0] / tanh_x["grad_var"][-1] < 30
+assert saturated > 0.8 and naive_tanh["grad_var"][0] > 1e12 * naive_tanh["grad_var"][-1]  # ~10¹³
+assert spread(relu_k["grad_var"]) < 1.5 and 5 < tanh_x["grad_var"][0] / tanh_x["grad_var"][-1] < 20  # about tenfold
 
 # %%
 shown_layers = (0, 4, 9, 14)

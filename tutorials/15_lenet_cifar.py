@@ -16,7 +16,7 @@
 # channels with statistics of the training set; train it with SGD and momentum 0.9; and look inside it at the
 # first layer's filters and feature maps.
 #
-# **Run time:** about 45 s on the digits (`TGE_FAST=1`: about 15 s); a few minutes on CIFAR-10.
+# **Run time:** about 8 s of CPU time on the digits (`TGE_FAST=1`: about 4 s); a few minutes on CIFAR-10.
 #
 # **Which data.** The lesson uses the real CIFAR-10 (60 000 colour photos, 32×32, in 10 classes) *if its files
 # are on this machine*: the binary release unpacked as `cifar-10-batches-bin/` under the folder named by the

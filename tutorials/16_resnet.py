@@ -16,7 +16,7 @@
 # connection keeps the gradient alive through many layers; measure the gradient norm of every block of a
 # 20-layer network at initialisation with and without skips; and see the residual network train faster.
 #
-# **Run time:** about 50 s on a busy 2-core machine (`TGE_FAST=1`: about 20 s).
+# **Run time:** about 12 s of CPU time (`TGE_FAST=1`: about 5 s).
 
 # %%
 import inspect
@@ -191,7 +191,7 @@ show(fig, "16_gradient_norms.png")
 
 # %%
 plain, residual = norms[False, False], norms[False, True]
-assert plain[0] < 1e-4 * plain[-1], "plain, no normalisation: the first block's gradient has vanished"
+assert plain[0] < 1e-6 * plain[-1], "plain, no normalisation: millions of times smaller in the first block"
 assert plain[0] < 1e-4 * residual[0], "while the residual net's first block gets a healthy gradient"
 assert residual.max() / residual.min() < 5, "roughly equal in every block"
 plain_bn, residual_bn = norms[True, False], norms[True, True]
@@ -202,8 +202,6 @@ assert plain_bn[0] / plain_bn[-1] > 1.5 * residual_bn[0] / residual_bn[-1]
 #
 # The small ResNet (with BatchNorm) against its plain twin: same initial weights, same batches, SGD with
 # learning rate 0.05 and momentum 0.9, mini-batches of 32. The loss per mini-batch tells how fast each learns.
-
-
 #
 # One detail about evaluating after a *short* run. In evaluation mode BatchNorm uses running averages of the
 # batch statistics (momentum 0.1: mostly the last ten or twenty batches). Early in training the weights still

@@ -18,8 +18,7 @@
 # character-level language model (`nn.Embedding` → `nn.LSTM` → `nn.Linear`, cross-entropy) on a bundled play,
 # sampling from it before and after training.
 #
-# **Run time:** about 70 s (`TGE_FAST=1`: about 8 s) of CPU time on a 2-core machine; longer while other work
-# shares the cores (measured here under load: 240 s and 19 s).
+# **Run time:** about 60 s of CPU time (`TGE_FAST=1`: about 6 s); longer while other work shares the cores.
 
 # %%
 import math

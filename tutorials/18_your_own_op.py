@@ -17,7 +17,7 @@
 # of the computation graph; and say what `retain_graph`, `no_grad`, in-place operations and version counters do,
 # and why backward refuses a tensor that was changed after it was saved.
 #
-# **Run time:** about 5 s (`TGE_FAST=1`: about 5 s).
+# **Run time:** about 1 s of CPU time (`TGE_FAST=1`: about 1 s).
 
 # %%
 import numpy as np

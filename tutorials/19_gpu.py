@@ -17,8 +17,9 @@
 # that decides whether a kernel is limited by memory or by arithmetic; and, on a machine with a GPU, time our
 # SGEMM against cuBLAS and against the CPU.
 #
-# **Run time:** about 5 s (`TGE_FAST=1`: about 5 s) without a GPU. With a GPU (and `pip install -e ".[cuda]"`)
-# section 6 also runs: the first call compiles the CUDA kernels (a few seconds), then a training step and a timing.
+# **Run time:** about 2 s of CPU time (`TGE_FAST=1`: about 2 s) without a GPU. With a GPU (and `pip install -e
+# ".[cuda]"`) section 6 also runs: the first call compiles the CUDA kernels (a few seconds), then a training step and a
+# timing.
 
 # %%
 import inspect

@@ -16,10 +16,10 @@
 # and check it against one process; predict what more processes would buy with the α–β cost model; and see, in a
 # two-rank pipeline, what *model* parallelism moves and why it idles.
 #
-# **Run time:** about 20 s (`TGE_FAST=1`: about 10 s). The parallel parts need MPI
-# (`pip install -e ".[dist]"`, which brings `mpi4py` and MPICH's `mpiexec`). A notebook is one process, so each
-# parallel part writes a small program, starts it with `mpiexec -n 2` from a cell and reads its results back.
-# Without MPI the lesson runs its one-process parts and says what it skipped.
+# **Run time:** about 5 s of CPU time, both MPI ranks counted (`TGE_FAST=1`: about 5 s). The parallel parts need MPI
+# (`pip install -e ".[dist]"`, which brings `mpi4py` and MPICH's `mpiexec`). A notebook is one process, so each parallel
+# part writes a small program, starts it with `mpiexec -n 2` from a cell and reads its results back. Without MPI the
+# lesson runs its one-process parts and says what it skipped.
 
 # %%
 import inspect

@@ -16,7 +16,7 @@
 # `zero_grad`, `backward`, `step`) and evaluate it in `eval()` mode under `no_grad`; and show, with a pair of
 # sentences, exactly where a model that forgets word order must fail: negation and contrast.
 #
-# **Run time:** about 20 s (`TGE_FAST=1`: about 10 s).
+# **Run time:** about 4 s of CPU time (`TGE_FAST=1`: about 2 s).
 #
 # The data is **synthetic**: sentences generated from a small grammar (`tinygrad_edu/text/sentiment.py`), such as
 # "the plot was not bad" (positive) or "the acting was clever but the script felt dull" (negative). Real reviews

@@ -17,7 +17,7 @@
 # with padding, truncation and an attention mask, the way `tokenizer(texts, padding=True, truncation=True,
 # max_length=n)` works in the libraries you will use next.
 #
-# **Run time:** about 8 s (`TGE_FAST=1`: about 6 s).
+# **Run time:** about 1 s of CPU time (`TGE_FAST=1`: about 1 s).
 
 # %%
 from collections import Counter
