@@ -60,12 +60,17 @@ def test_private_rows_start_on_their_own_128_byte_lines_with_a_gap():
 
 def test_wait_for_change_returns_the_new_value_or_gives_up():
     flag = np.zeros(1, np.int64)
-    assert numba_threads._wait_for_change(flag, 0, 10) == 0  # no change: gives up after 10 polls
+    assert numba_threads._wait_for_change(flag, 0, 10, 0) == 0  # no change: gives up after 10 polls
+    assert numba_threads._wait_for_change(flag, 0, 10, 10) == 0  # ... and 10 more with a yield between
     flag[0] = 3
-    assert numba_threads._wait_for_change(flag, 0, 10**9) == 3  # a change: returns at once
+    assert numba_threads._wait_for_change(flag, 0, 10**9, 0) == 3  # a change: returns at once
     later = threading.Timer(0.02, lambda: flag.__setitem__(0, 4))
     later.start()
-    assert numba_threads._wait_for_change(flag, 3, 10**9) == 4  # another thread's write is seen
+    assert numba_threads._wait_for_change(flag, 3, 10**9, 0) == 4  # another thread's write is seen
+    later.join()
+    later = threading.Timer(0.02, lambda: flag.__setitem__(0, 5))
+    later.start()
+    assert numba_threads._wait_for_change(flag, 4, 0, 10**9) == 5  # seen while yielding too
     later.join()
 
 
