@@ -150,6 +150,14 @@ def _shifted_row_kernel(kc, wf, canvas, koff, c):
     _store_tile(acc, c, nr, MR, nr, False)
 
 
+@njit(cache=True)
+def _whole_tiles(length, nr, width):
+    """The canvas positions the MR × NR tiles cover: whole tiles, and the ragged end too unless it
+    is at most NR − LANES long (then ``_shifted_column_kernel`` does it a vector at a time).
+    """
+    return length // nr * nr if length % nr <= nr - width else length
+
+
 @njit(cache=True, nogil=True)
 def _conv_images(x, w, w_packed, koff, place, wq, nr, b, y, chunks, counter, slot):
     """y[n] = W @ B_n for the images n this thread claims: x[n] placed on the canvas, then every tile of y read off it.
@@ -166,7 +174,7 @@ def _conv_images(x, w, w_packed, koff, place, wq, nr, b, y, chunks, counter, slo
     canvas = np.empty(place[5], dtype=y.dtype)
     y_canvas = np.empty(F * ldc, dtype=y.dtype)
     width = nr // NV
-    whole = length // nr * nr if length % nr <= nr - width else length  # positions in tiles that need all NV vectors
+    whole = _whole_tiles(length, nr, width)
     mine = np.zeros(2, dtype=np.int64)  # this thread's chunk: [next, end]
     n = claim(chunks, counter, mine)
     while n >= 0:
@@ -274,7 +282,7 @@ def _lanes_pay(F, K, out, wq, itemsize):
     if F < MR:
         mr_nr = F * -(-length // (MR * nr)) * MR * nr
     else:
-        whole = length // nr * nr if length % nr <= nr - vec else length
+        whole = _whole_tiles(length, nr, vec)
         mr_nr = -(-F // MR) * MR * (-(-whole // nr) * nr + -(-(length - whole) // vec) * vec)
     tiles = -(-OH * -(-OW // RUN) // RUNS)
     lanes_work = -(-F // width) * width * tiles * RUNS * RUN * (1 + 16 / K)
