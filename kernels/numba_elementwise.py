@@ -24,7 +24,8 @@ import numpy as np
 from numba import njit
 
 from .numba_matmul import _slp_vectorizer
-from .numba_simd import scalar_loop, vfma, vload, vsplat, vstore, vwhere_gt, vwhere_nan, vwidth, vzero
+from .numba_simd import scalar_loop, vfma, vload, vsplat, vstore, vwidth, vzero
+from .numba_simd_lanes import vwhere_gt, vwhere_nan
 from .numba_threads import claim, run_shared
 
 BLOCK = 1 << 14  # numbers per claimed block: 64 KiB of float32

@@ -1,15 +1,17 @@
 """Pooling in Numba: the forwards a vector of outputs at a time, the backwards plane by plane.
 
 Pooling does one comparison or one addition per number it reads, so it is limited by memory,
-not arithmetic. The forwards first lay each (image, channel) plane out on a "canvas" split into
-column phases (_place): column w of the padded plane goes to phase w mod sw, position w // sw.
-Then tap (kh, kw) of LANES neighbouring windows of a row is LANES neighbouring numbers of phase
-kw mod sw: one vector load (vload), never a gather, whatever the stride. A stride-2 plane of
-even width, the usual 2×2 pool, is split by two shuffles per two vectors (veven, vodd). The
-vectors are 16 float32 on AVX-512, 8 on AVX2 (numba_simd.py); max pooling also carries the
-winner's pixel number in an integer vector of the same lane count. The backwards add each
-window's gradient into dx, one number at a time: their writes go wherever the indices say (a
-scatter by nature), so they stay scalar.
+not arithmetic. The usual max pool, 2×2 windows with stride 2 and no padding over planes of even
+width, has kernels of its own, with no canvas and a backward without a scatter (numba_pool_2x2.py).
+Every other geometry first lays each (image, channel) plane out on a "canvas" split into column
+phases (_place): column w of the padded plane goes to phase w mod sw, position w // sw. Then tap
+(kh, kw) of LANES neighbouring windows of a row is LANES neighbouring numbers of phase kw mod sw:
+one vector load (vload), never a gather, whatever the stride. The vectors are 16 float32 on
+AVX-512, 8 on AVX2 (numba_simd.py); max pooling also carries the winner's pixel number in an
+integer vector of the same lane count. The ragged end of a row (5 outputs of 16 lanes in LeNet's
+second pool) is a masked load or store (numba_simd_lanes.py), never a scalar loop. The general
+backwards add each window's gradient into dx, one number at a time: their writes go wherever the
+indices say (a scatter by nature), so they stay scalar.
 
 The planes are shared out between the threads (numba_threads.run_shared), in chunks, each thread
 with its own canvas; no two planes share an output, so the threads never write the same number.
@@ -27,20 +29,14 @@ import numpy as np
 from numba import njit
 
 from .numba_matmul import _slp_vectorizer
-from .numba_simd import (
-    lanes,
-    scalar_loop,
-    vadd,
-    vdiv,
+from .numba_pool_2x2 import _max_pool_2x2, _max_pool_backward_2x2, tiles_2x2
+from .numba_simd import lanes, scalar_loop, vadd, vdiv, vload, vsplat, vstore, vzero
+from .numba_simd_lanes import (
     veven,
-    vload,
     vodd,
     vramp,
-    vsplat,
-    vstore,
-    vwhere_gt,
-    vwhere_nan,
-    vzero,
+    vstore_first,
+    vwhere_gt_or_nan,
 )
 from .numba_threads import claim, private_rows, run_shared, threads_for
 
@@ -88,28 +84,29 @@ def _place(xc, pad, canvas, geometry, columns):
 
 
 @njit(cache=True, nogil=True)
-def _max_pool(x, stride, padding, geometry, taps, columns, pad, canvases, scratches, y, indices, chunks, counter, slot):
+def _max_pool(
+    x, stride, padding, geometry, taps, columns, first_columns, pad, canvases, y, indices, chunks, counter, slot
+):
     """y[n, c, oh, ow] = max of the window; indices = h·W + w of the first maximum (a NaN wins and stays).
 
     LANES outputs of a row at a time, in vectors: for every tap (kh, kw) of the window, one
     vector load from the canvas (see _place), one compare and two selects, which carry the best
     value and the pixel number h·W + w of the winner (an integer vector, int32 for float32 so
-    that its lanes match). Strictly larger wins, so a tie keeps the first pixel in (kh, kw)
-    order; NaN is never larger, so NaNs are tracked in a third vector: the last NaN seen wins its
-    window, as in PyTorch. A window whose real pixels are all −inf (or padding) reports its first
-    real pixel. taps[0, t] is tap t's offset on the canvas, taps[1, t] its pixel number relative
-    to the window's corner (_geometry). ``pad`` is −inf in x's dtype; each thread has its own canvas
-    and two integer rows (the winners, the NaNs) of an output row: row ``slot`` of ``canvases``
-    and ``scratches``.
+    that its lanes match). The winner starts as the window's first real pixel
+    (first_columns[ow] = max(ow·sw − pw, 0), its column), the best as −inf: strictly larger
+    wins, so a tie keeps the first pixel in (kh, kw) order and a window whose real pixels are all
+    −inf reports its first one. A NaN always wins (``vwhere_gt_or_nan``) and then stays, since
+    nothing is larger than a NaN: the last NaN seen wins its window, as in PyTorch. taps[0, t] is
+    tap t's offset on the canvas, taps[1, t] its pixel number relative to the window's corner
+    (_geometry). The row's ragged end (5 outputs of 16 lanes in LeNet's second pool) is stored
+    with a masked store, as are the indices, widened to int64. ``pad`` is −inf in x's dtype;
+    each thread has its own canvas, row ``slot`` of ``canvases``.
     """
     N, C, H, W = x.shape
     (sh, sw), (ph, pw) = stride, padding
     rowlen, width = geometry[4:]
     OH, OW = y.shape[2:]
-    canvas, scratch = canvases[slot], scratches[slot]
-    row = -(-OW // width) * width
-    where, nan_at = scratch[:row], scratch[row : 2 * row]
-    ragged = np.empty(width, dtype=canvas.dtype)
+    canvas = canvases[slot]
     offsets, pixels = taps[0], taps[1]
     mine = np.zeros(2, dtype=np.int64)  # this thread's chunk: [next, end]
     plane = claim(chunks, counter, mine)
@@ -117,30 +114,19 @@ def _max_pool(x, stride, padding, geometry, taps, columns, pad, canvases, scratc
         n, c = plane // C, plane % C
         _place(x[n, c], pad, canvas, geometry, columns)
         for oh in range(OH):
+            yrow, irow = y[n, c, oh], indices[n, c, oh]
+            h_first = max(oh * sh - ph, 0) * W
             for ow0 in range(0, OW, width):
-                best, win, nan = vsplat(pad), vramp(where, -1, 0), vramp(where, -1, 0)
+                best = vsplat(pad)
+                win = vadd(vramp(first_columns, h_first, 0), vload(first_columns, ow0))
                 base, corner = oh * sh * rowlen + ow0, (oh * sh - ph) * W + ow0 * sw - pw
                 for t in range(offsets.size):
                     v = vload(canvas, base + offsets[t])
-                    pixel = vramp(where, corner + pixels[t], sw)
-                    win = vwhere_gt(v, best, pixel, win)
-                    best = vwhere_gt(v, best, v, best)
-                    nan = vwhere_nan(v, pixel, nan)
-                if ow0 + width <= OW:
-                    vstore(y[n, c, oh], ow0, best)
-                else:  # the ragged end of the row
-                    vstore(ragged, 0, best)
-                    tail = y[n, c, oh, ow0:]
-                    for i in range(OW - ow0):
-                        tail[i] = ragged[i]
-                vstore(where, ow0, win)
-                vstore(nan_at, ow0, nan)
-            yrow, irow = y[n, c, oh], indices[n, c, oh]
-            h_first = max(oh * sh - ph, 0) * W
-            for ow in range(OW):
-                first = h_first + max(ow * sw - pw, 0)
-                irow[ow] = nan_at[ow] if nan_at[ow] >= 0 else (where[ow] if where[ow] >= 0 else first)
-                yrow[ow] = np.nan if nan_at[ow] >= 0 else yrow[ow]
+                    win = vwhere_gt_or_nan(v, best, vramp(first_columns, corner + pixels[t], sw), win)
+                    best = vwhere_gt_or_nan(v, best, v, best)
+                outputs = min(width, OW - ow0)
+                vstore_first(yrow, ow0, best, outputs)
+                vstore_first(irow, ow0, win, outputs)
         plane = claim(chunks, counter, mine)
 
 
@@ -176,9 +162,7 @@ def _avg_pool(x, stride, geometry, taps, columns, canvases, y, chunks, counter, 
     rowlen, width = geometry[4:]
     OH, OW = y.shape[2:]
     canvas = canvases[slot]
-    ragged = np.empty(width, dtype=canvas.dtype)
-    ragged[:] = taps.shape[1]
-    area = vload(ragged, 0)
+    area = vsplat(canvas.dtype.type(taps.shape[1]))
     mine = np.zeros(2, dtype=np.int64)  # this thread's chunk: [next, end]
     plane = claim(chunks, counter, mine)
     while plane >= 0:
@@ -190,14 +174,7 @@ def _avg_pool(x, stride, geometry, taps, columns, canvases, y, chunks, counter, 
                 base = oh * sh * rowlen + ow0
                 for t in range(taps.shape[1]):
                     total = vadd(total, vload(canvas, base + taps[0, t]))
-                mean = vdiv(total, area)
-                if ow0 + width <= OW:
-                    vstore(y[n, c, oh], ow0, mean)
-                else:  # the ragged end of the row
-                    vstore(ragged, 0, mean)
-                    tail = y[n, c, oh, ow0:]
-                    for i in range(OW - ow0):
-                        tail[i] = ragged[i]
+                vstore_first(y[n, c, oh], ow0, vdiv(total, area), min(width, OW - ow0))  # masked at the row's end
         plane = claim(chunks, counter, mine)
 
 
@@ -224,15 +201,18 @@ def _avg_pool_backward(dy, kernel, stride, padding, dx, chunks, counter, slot):
         plane = claim(chunks, counter, mine)
 
 
+SERIAL_BELOW = 1 << 16  # pixels of x: fewer than this, one thread does the whole pool
+
+
 def _threads(x_shape: tuple[int, ...]) -> int:
-    """The threads for the (image, channel) planes of x: one when the whole job is small (under 2¹⁶ pixels)."""
+    """The threads for the (image, channel) planes of x: one when the whole job is small (SERIAL_BELOW)."""
     planes, pixels = x_shape[0] * x_shape[1], x_shape[2] * x_shape[3]
-    return 1 if planes * pixels < 1 << 16 else threads_for(planes)
+    return 1 if planes * pixels < SERIAL_BELOW else threads_for(planes)
 
 
 @functools.lru_cache(maxsize=64)
-def _geometry(x_shape, kernel, stride, padding, itemsize) -> tuple[tuple[int, ...], np.ndarray, np.ndarray, int, int]:
-    """(geometry and columns for _place, taps, canvas length, scratch row length) of one plane's canvas.
+def _geometry(x_shape, kernel, stride, padding, itemsize) -> tuple[tuple, np.ndarray, np.ndarray, int, np.ndarray]:
+    """(geometry and columns for _place, taps, canvas length, first columns) of one plane's canvas.
 
     The canvas holds hp = (OH−1)·sh + KH padded rows in each of the sw column phases, each row
     ``rowlen`` long: the padded row's share, or OW + (KW−1)//sw if that is more, and LANES more at
@@ -241,20 +221,23 @@ def _geometry(x_shape, kernel, stride, padding, itemsize) -> tuple[tuple[int, ..
     Tap (kh, kw) of the window at canvas row oh·sh, column ow sits taps[0] further on the canvas
     (in phase kw mod sw), at pixel number taps[1] = kh·W + kw from the window's corner. Input
     column w lands columns[w] from the start of its canvas row (only the columns that fit are
-    listed). Remembered per geometry; the tables are read-only.
+    listed). Window ow's first real pixel is in column first_columns[ow] = max(ow·sw − pw, 0),
+    listed for whole vectors of windows, in the integer type whose lanes match the dtype's (int32
+    for float32, int64 for float64). Remembered per geometry; the tables are read-only.
     """
     (KH, KW), (sh, sw), (ph, pw) = kernel, stride, padding
     OH, OW = _out_size(x_shape, kernel, stride, padding)
     width = lanes(itemsize)
-    row = -(-OW // width) * width
     hp = (OH - 1) * sh + KH
     rowlen = max(-(-(x_shape[3] + 2 * pw) // sw), OW + (KW - 1) // sw)  # vector reads may run into the next row
     kh, kw = np.divmod(np.arange(KH * KW), KW)
     taps = np.stack([((kw % sw) * hp + kh) * rowlen + kw // sw, kh * x_shape[3] + kw]).astype(np.int64)
     w = np.arange(min(x_shape[3], sw * rowlen - pw)) + pw
     columns = ((w % sw) * hp * rowlen + w // sw).astype(np.int64)
-    taps.flags.writeable = columns.flags.writeable = False
-    return (ph, pw, sw, hp, rowlen, width), taps, columns, sw * hp * rowlen + width, row
+    row = np.arange(-(-OW // width) * width)
+    first_columns = np.maximum(row * sw - pw, 0).astype(np.int32 if itemsize == 4 else np.int64)
+    taps.flags.writeable = columns.flags.writeable = first_columns.flags.writeable = False
+    return (ph, pw, sw, hp, rowlen, width), taps, columns, sw * hp * rowlen + width, first_columns
 
 
 def _out_size(x_shape: tuple[int, ...], kernel, stride, padding) -> tuple[int, int]:
@@ -272,24 +255,43 @@ def max_pool2d_forward(
     if y.size == 0:
         return y, indices
     x = np.ascontiguousarray(x)
-    geometry, taps, columns, size, row = _geometry(x.shape, tuple(kernel), tuple(stride), tuple(padding), x.itemsize)
-    args = (x, tuple(stride), tuple(padding), geometry, taps, columns)
+    planes, threads = x.shape[0] * x.shape[1], _threads(x.shape)
+    if tiles_2x2(kernel, stride, padding, x.shape[3]):
+        int_lanes = np.zeros(lanes(x.itemsize), np.int32 if x.itemsize == 4 else np.int64)
+        args = (x.reshape(-1), y.reshape(-1), indices.reshape(-1), x.shape[2], x.shape[3], int_lanes)
+        with _slp_vectorizer():
+            run_shared(_max_pool_2x2, args, planes, threads)
+        return y, indices
+    geometry, taps, columns, size, first = _geometry(x.shape, tuple(kernel), tuple(stride), tuple(padding), x.itemsize)
+    args = (x, tuple(stride), tuple(padding), geometry, taps, columns, first)
     pad = x.dtype.type(-np.inf)
-    threads = _threads(x.shape)
     canvases = private_rows(threads, size, x.dtype)
-    scratches = private_rows(threads, 2 * row, np.int32 if x.dtype.itemsize == 4 else np.int64)
     with _slp_vectorizer():
-        run_shared(_max_pool, (*args, pad, canvases, scratches, y, indices), x.shape[0] * x.shape[1], threads)
+        run_shared(_max_pool, (*args, pad, canvases, y, indices), planes, threads)
     return y, indices
 
 
 def max_pool2d_backward(dy: np.ndarray, indices: np.ndarray, x_shape: tuple[int, ...]) -> np.ndarray:
-    """dx[n, c].flat[indices[n, c, oh, ow]] += dy[n, c, oh, ow]"""
+    """dx[n, c].flat[indices[n, c, oh, ow]] += dy[n, c, oh, ow]
+
+    When 2×2 windows tile the plane exactly (H = 2·OH, W = 2·OW: the usual stride-2 pool of an
+    even plane), each pixel has one window and the vector kernel writes dx once; indices that are
+    not one of their window's pixels (not made by the forward) send the whole job to the scatter.
+    """
     if dy.shape != indices.shape or tuple(dy.shape[:2]) != tuple(x_shape[:2]):
         raise ValueError(f"max_pool2d_backward: dy {dy.shape}, indices {indices.shape} and x {tuple(x_shape)} disagree")
     dx = np.empty(tuple(x_shape), dtype=dy.dtype)
-    bad = np.zeros(dy.shape[0] * dy.shape[1], dtype=np.int64)
-    run_shared(_max_pool_backward, (dy, indices, dx, bad), dx.shape[0] * dx.shape[1], _threads(dx.shape))
+    planes, threads = dx.shape[0] * dx.shape[1], _threads(dx.shape)
+    bad = np.zeros(planes, dtype=np.int64)
+    if dy.size and dx.shape[2:] == (2 * dy.shape[2], 2 * dy.shape[3]) and dy.dtype.kind == "f":
+        dy, indices = np.ascontiguousarray(dy), np.ascontiguousarray(indices)
+        args = (dy.reshape(-1), indices.reshape(-1), dx.reshape(-1), bad, dx.shape[2], dx.shape[3])
+        with _slp_vectorizer():
+            run_shared(_max_pool_backward_2x2, args, planes, threads)
+        if not bad.any():
+            return dx
+        bad[:] = 0  # some windows' indices are elsewhere: the scatter gives them their meaning
+    run_shared(_max_pool_backward, (dy, indices, dx, bad), planes, threads)
     if bad.any():
         raise IndexError(f"max_pool2d_backward: {bad.sum()} indices point outside the {tuple(x_shape[2:])} input plane")
     return dx

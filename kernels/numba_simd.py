@@ -15,10 +15,10 @@ registers:
     vfma(a, b, c)      a·b + c, lane by lane                (one ``vfmadd231ps``; mul + add without FMA)
     vsum(v)            v[0] + v[1] + ... (any order)        (a few shuffles and adds)
 
-and a few more for the pools: vadd, vdiv, vzero, vramp (an integer ramp: pixel numbers),
-vwhere_gt / vwhere_nan (lane-wise selects: a max that also carries the winner's index),
-veven / vodd (the even and the odd lanes of two vectors: a stride-2 row split in two), and
-scalar_loop(), which keeps LLVM's loop vectorizer off a strided copy it would turn into gathers.
+and vadd, vdiv, vzero, vsplat_at, vwidth, and scalar_loop(), which keeps LLVM's loop vectorizer off
+a strided copy it would turn into gathers. The lane-wise choices the pools and ReLU need (selects,
+integer ramps of pixel numbers, the stride-2 shuffles, masked loads and stores for the ragged end of
+a row) are in numba_simd_lanes.py.
 
 LANES = VECTOR_BYTES // itemsize follows from the CPU that Numba compiles for (the host, or
 NUMBA_CPU_NAME / NUMBA_CPU_FEATURES), read once at import from what LLVM emits for that target
@@ -251,73 +251,6 @@ def vdiv(typingctx, a, b):
         return builder.fdiv(args[0], args[1])
 
     return a(a, b), codegen
-
-
-@intrinsic
-def vramp(typingctx, a, start, step):
-    """The integer vector (start, start + step, ..., start + (LANES−1)·step) for an integer array ``a``."""
-    _check_array(a, "vramp")
-    vector = _vector_of(a.dtype)
-    if not isinstance(a.dtype, types.Integer):
-        raise numba.TypingError(f"numba_simd.vramp: needs an integer array, got {a}")
-
-    def codegen(context, builder, signature, args):
-        llvm_vector = context.get_value_type(vector)
-        start_, step_ = (context.cast(builder, v, t, a.dtype) for v, t in zip(args[1:], signature.args[1:]))
-        lanes_ = ir.Constant(llvm_vector, list(range(vector.count)))
-        steps = builder.mul(_splat(builder, llvm_vector, step_), lanes_)
-        return builder.add(_splat(builder, llvm_vector, start_), steps)
-
-    return vector(a, start, step), codegen
-
-
-def _check_select(what: str, a: types.Type, x: types.Type, y: types.Type) -> None:
-    ok = isinstance(a, Vector) and isinstance(a.dtype, types.Float) and isinstance(x, Vector) and x == y
-    if not (ok and x.count == a.count):
-        raise numba.TypingError(f"numba_simd.{what}: needs a float vector and two of its length, got {a}, {x}, {y}")
-
-
-@intrinsic
-def vwhere_gt(typingctx, a, b, x, y):
-    """Lane by lane, x where a > b, else y (a NaN is never greater); with x = a and y = b, the max."""
-    if a != b:
-        raise numba.TypingError(f"numba_simd.vwhere_gt: compares two vectors of one type, got {a}, {b}")
-    _check_select("vwhere_gt", a, x, y)
-
-    def codegen(context, builder, signature, args):
-        return builder.select(builder.fcmp_ordered(">", args[0], args[1]), args[2], args[3])
-
-    return x(a, b, x, y), codegen
-
-
-@intrinsic
-def vwhere_nan(typingctx, a, x, y):
-    """x where a is NaN, else y, lane by lane."""
-    _check_select("vwhere_nan", a, x, y)
-
-    def codegen(context, builder, signature, args):
-        return builder.select(builder.fcmp_unordered("uno", args[0], args[0]), args[1], args[2])
-
-    return x(a, x, y), codegen
-
-
-def _half_shuffle(what: str, first: int):
-    def typer(typingctx, a, b):
-        if not (isinstance(a, Vector) and a == b):
-            raise numba.TypingError(f"numba_simd.{what}: needs two vectors of one type, got {a}, {b}")
-
-        def codegen(context, builder, signature, args):
-            mask = ir.Constant(ir.VectorType(ir.IntType(32), a.count), list(range(first, 2 * a.count, 2)))
-            return builder.shuffle_vector(args[0], args[1], mask)
-
-        return a(a, b), codegen
-
-    typer.__name__ = what
-    return intrinsic(typer)
-
-
-veven = _half_shuffle("veven", 0)  # (a[0], a[2], ..., b[0], b[2], ...): the even lanes of a, then of b
-vodd = _half_shuffle("vodd", 1)  # (a[1], a[3], ..., b[1], b[3], ...): the odd lanes of a, then of b
 
 
 @intrinsic

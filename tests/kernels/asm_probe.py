@@ -30,6 +30,7 @@ from tinygrad_edu.kernels import (
     numba_conv_grad,
     numba_matmul,
     numba_pool,
+    numba_pool_2x2,
     numba_simd,
 )
 
@@ -37,6 +38,7 @@ KINDS = {  # the instructions that do a kernel's work, packed (…ps/…pd or in
     "fma": r"vfn?m(?:add|sub)\w*p[sd]",
     "max": r"vcmp\w*p[sd]|vmaxp[sd]|vblendv?m?p[sd]|vpblendm[dq]|vblendvp[sd]|vpblendvb",
     "add": r"vaddp[sd]",
+    "route": r"vpcmpeq[dq]|vpcmp\w*q|vperm\w*p[sd]|vunpck[lh]p[sd]",  # index compares and zips (pool backward)
 }
 JUMP = re.compile(r"^\s+j\w+\s+(\.LBB\d+_\d+)")
 LABEL = re.compile(r"^(\.LBB\d+_\d+):")
@@ -101,6 +103,9 @@ def describe(name: str, dispatcher: Any, args: tuple, kind: str) -> dict[str, An
         "kind": kind,
         "loop_widths": widths,
         "loop_stack": _stack_operands(loop, frame_pointer),
+        "loop_vector_spills": [  # vector registers stored to the stack (a reloaded constant is only read)
+            line for line in _stack_operands(loop, frame_pointer) if re.search(r"%[xyz]mm\d+, -?\w*\(%r[sb]p", line)
+        ],
         "gathers": sorted({m.group(0) for m in GATHER.finditer(asm)}),
         "loop": "\n".join(loop) if len(loop) < 400 else "\n".join(loop[:400]) + "\n…",
     }
@@ -131,16 +136,23 @@ def kernels() -> dict[str, tuple[Any, tuple, str]]:
     found["_place_on_canvas"] = (numba_canvas._place_on_canvas, (x[0], place, vec), "fma")
 
     xp = np.zeros((4, 6, 28, 28), f32)
-    geometry, taps, columns, size, row = numba_pool._geometry(xp.shape, (2, 2), (2, 2), (0, 0), 4)
+    geometry, taps, columns, size, first = numba_pool._geometry(xp.shape, (2, 2), (2, 2), (0, 0), 4)
     yp, indices = np.zeros((4, 6, 14, 14), f32), np.zeros((4, 6, 14, 14), np.int64)
     canvases = np.zeros((1, size), f32)
     share = (np.array([0, 24]), np.zeros(1, np.int64), 0)  # chunks, counter, slot: one chunk of 24 planes
-    scratches = np.zeros((1, 2 * row), np.int32)
-    pool = (xp, (2, 2), (0, 0), geometry, taps, columns, f32(-np.inf), canvases, scratches, yp, indices, *share)
+    pool = (xp, (2, 2), (0, 0), geometry, taps, columns, first, f32(-np.inf), canvases, yp, indices, *share)
     found["_max_pool"] = (numba_pool._max_pool, pool, "max")
     found["_avg_pool"] = (numba_pool._avg_pool, (xp, (2, 2), geometry, taps, columns, canvases, yp, *share), "add")
     backward = (yp, indices, xp, np.zeros(24, np.int64), *share)
     found["_max_pool_backward"] = (numba_pool._max_pool_backward, backward, "add")
+    flat = (yp.reshape(-1), indices.reshape(-1), xp.reshape(-1))  # the 2×2 kernels' flat arrays, then H, W
+    found["_max_pool_2x2"] = (
+        numba_pool_2x2._max_pool_2x2,
+        (flat[2], *flat[:2], 28, 28, np.zeros(16, np.int32), *share),
+        "max",
+    )
+    backward_2x2 = (*flat, np.zeros(24, np.int64), 28, 28, *share)
+    found["_max_pool_backward_2x2"] = (numba_pool_2x2._max_pool_backward_2x2, backward_2x2, "route")
     found["_avg_pool_backward"] = (numba_pool._avg_pool_backward, (yp, (2, 2), (2, 2), (0, 0), xp, *share), "add")
     return found
 

@@ -8,8 +8,10 @@ does not have is checked too. From the assembly of each kernel:
 - matmul and conv micro-kernels (the k-loop): at least MR·NV packed FMAs (8 for the dw dot tile, RUNS·RUN
   for the filters-across-lanes tile), all on
   the target's widest registers: ymm on haswell and znver3 (AVX2), zmm on the AVX-512 CPUs;
-- max and average pooling: the compares/selects or adds of the tap loop on the widest registers;
-- the k-loop / tap loop holds no load or store on the stack (the accumulators stay in registers); the
+- max and average pooling: the compares/selects or adds of the tap loop on the widest registers (the
+  2×2 max pool's backward: its index compares and zips);
+- the k-loop holds no load or store on the stack (the accumulators stay in registers), the pools' hot
+  loop stores no vector to the stack (reloading a loop bound or a constant is allowed there); the
   weight gradient's lanes tile is held to that on AVX-512 only, the one ISA that uses it;
 - no gather or scatter instruction anywhere in the compiled code of these kernels, their callees included,
   nor in the loops that pack matmul panels, store tiles, place images on the conv canvas or scatter the
@@ -42,7 +44,7 @@ FMA_KERNELS = {
     "_lanes_weight_kernel": "runs",  # the same tile for dw: 4 runs of 5 taps
     "_dot_tile": 8,
 }
-POOL_KERNELS = ("_max_pool", "_avg_pool")
+POOL_KERNELS = ("_max_pool", "_max_pool_2x2", "_max_pool_backward_2x2", "_avg_pool")
 COPIES = ("_pack_a", "_pack_b", "_store_tile", "_place_on_canvas", "_max_pool_backward", "_avg_pool_backward")
 ALL_KERNELS = (*FMA_KERNELS, *POOL_KERNELS, *COPIES)
 
@@ -97,8 +99,12 @@ def test_hot_kernels_compile_to_widest_packed_vectors_without_gathers_or_stack_t
         narrower = {r: n for r, n in widths.items() if r != widest and n}
         if narrower and name in FMA_KERNELS:
             problems.append(f"{where}: FMAs on narrower registers in the hot loop {narrower}")
-        if k["loop_stack"] and not (name == "_lanes_weight_kernel" and widest != "zmm"):  # used on AVX-512 only
-            problems.append(f"{where}: stack traffic in the hot loop: {k['loop_stack'][:4]}")
+        # FMA tiles: no stack operand at all in the k-loop. Pools: no vector stored to the stack (a
+        # best/winner vector that does not fit the registers would be stored and reloaded every
+        # iteration; a loop bound or a constant ramp reloaded from the stack costs a read from L1)
+        stack = k["loop_stack"] if name in FMA_KERNELS else k["loop_vector_spills"]
+        if stack and not (name == "_lanes_weight_kernel" and widest != "zmm"):  # used on AVX-512 only
+            problems.append(f"{where}: stack traffic in the hot loop: {stack[:4]}")
         if widest == "ymm" and "zmm" in k["loop"]:
             problems.append(f"{where}: zmm registers on an AVX2 target")
     assert not problems, "\n".join(problems) + "\n\n" + kernels.get("_micro_kernel", {}).get("loop", "")
