@@ -218,31 +218,44 @@ def conv2d_backward_weight(
 
 
 @njit(cache=True, nogil=True)
-def _bias_grad_images(dy, db_parts, chunks, counter, slot):
-    """db_parts[slot, f] = Σ dy[n, f, :, :] over the images n this thread claims: one vector sum per plane."""
-    N, F, OH, OW = dy.shape
+def _bias_grad_images(dy, F, plane_size, db_parts, chunks, counter, slot):
+    """db_parts[slot, f] = Σ dy[n, f, :, :] over the images n this thread claims: one vector sum per plane.
+
+    dy is the flat (N·F·OH·OW) array, read at computed offsets: a view per plane would cost an
+    atomic update of the array's shared reference count, passed back and forth between the threads.
+    """
     sums = np.zeros(F, dtype=dy.dtype)
     width = vwidth(sums)
+    whole = plane_size // width * width
     mine = np.zeros(2, dtype=np.int64)  # this thread's chunk: [next, end]
     n = claim(chunks, counter, mine)
     while n >= 0:
         for f in range(F):
-            plane = dy[n, f].reshape(OH * OW)
-            whole = plane.size // width * width
-            total = vzero(plane)
-            for i in range(0, whole, width):
-                total = vadd(total, vload(plane, i))
+            start = (n * F + f) * plane_size
+            total = vzero(sums)
+            for i in range(start, start + whole, width):
+                total = vadd(total, vload(dy, i))
             sums[f] += vsum(total)
-            for i in range(whole, plane.size):
-                sums[f] += plane[i]
+            for i in range(start + whole, start + plane_size):
+                sums[f] += dy[i]
         n = claim(chunks, counter, mine)
     db_parts[slot, :] = sums
 
 
+BIAS_SERIAL_BELOW = 1 << 22  # numbers of dy: fewer than this (16 MiB of float32), one thread sums them
+
+
 def conv2d_backward_bias(dy: np.ndarray) -> np.ndarray:
-    """db[f] = Σ_n Σ_oh Σ_ow dy[n, f, oh, ow]: each thread sums its images' planes, then the threads' sums are added."""
+    """db[f] = Σ_n Σ_oh Σ_ow dy[n, f, oh, ow]: each thread sums its images' planes, then the threads' sums are added.
+
+    One pass over dy, one addition per number: memory-bound, so below BIAS_SERIAL_BELOW numbers one
+    thread does it (measured here, LeNet's second layer, 160 000 numbers: 0.03 ms on one thread,
+    0.10 ms on two, where waking the helper and reading the other core's half of dy cost more).
+    """
     dy = np.ascontiguousarray(dy)
-    db_parts = np.zeros((threads_for(dy.shape[0]), dy.shape[1]), dtype=dy.dtype)
+    threads = 1 if dy.size < BIAS_SERIAL_BELOW else threads_for(dy.shape[0])
+    db_parts = np.zeros((threads, dy.shape[1]), dtype=dy.dtype)
     if dy.size:
-        run_shared(_bias_grad_images, (dy, db_parts), dy.shape[0])
+        args = (dy.reshape(-1), dy.shape[1], dy.shape[2] * dy.shape[3], db_parts)
+        run_shared(_bias_grad_images, args, dy.shape[0], threads)
     return db_parts.sum(axis=0)
