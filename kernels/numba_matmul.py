@@ -71,7 +71,7 @@ from numba.extending import intrinsic
 from numba.np.arrayobj import make_array, populate_array
 
 from .numba_simd import VECTOR_BYTES, VECTOR_REGISTERS, scalar_loop, vadd, vfma, vload, vsplat, vstore, vzero
-from .numba_threads import run_tasks, split
+from .numba_threads import mark_started, run_tasks, split
 
 # The register tile (see the table above): MR rows, NV vectors per row.
 MR = 6  # rows of the register tile: 6 broadcasts of A per step k
@@ -288,11 +288,13 @@ def _gemm(a, lda, a_t, b, ldb, b_t, c, ldc, m, n, k, ap, bp, blocks):
 
 
 @njit(cache=True, nogil=True)
-def _gemm_task(a, a_t, b, b_t, c, shape, task, blocks):
+def _gemm_task(a, a_t, b, b_t, c, shape, task, blocks, started):
     """One thread's share of C[i] = A[i] @ B[i]: matrices i0 ≤ i < i1, rows r0 ≤ r < r1 and columns c0 ≤ j < c1 of each.
 
-    a, b, c are the whole stacks, flat; shape = (batch, m, n, k); task = (i0, i1, r0, r1, c0, c1).
+    a, b, c are the whole stacks, flat; shape = (batch, m, n, k); task = (i0, i1, r0, r1, c0, c1);
+    ``started`` counts the tasks begun (see run_tasks: the caller holds back for a polling helper).
     """
+    mark_started(started)
     batch, m, n, k = shape
     i0, i1, r0, r1, c0, c1 = task
     mc, kc, nc, nr = blocks
@@ -352,5 +354,6 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     blocks = _blocks(a.dtype.itemsize, rows, cols, k)
     args = (a.reshape(-1), a_t, b.reshape(-1), b_t, c.reshape(-1), (batch, m, n, k))
     with _slp_vectorizer():
-        run_tasks(_gemm_task, [(*args, task, blocks) for task in tasks])
+        started = np.zeros(1, dtype=np.int64)
+        run_tasks(_gemm_task, [(*args, task, blocks, started) for task in tasks], started=started)
     return c

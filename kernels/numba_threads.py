@@ -41,7 +41,8 @@ compiled code, without the GIL (``_publish``), and when a helper is polling (``p
 back until the helper has claimed a chunk, at most HANDOFF_POLLS polls (about 20 µs): the helper
 takes the free GIL at once. Measured here (run_shared of 64 items, 0.14 ms of work on one thread,
 2 threads, medians): 0.12 ms before, 0.08–0.105 ms after, the helper's share of the items up from
-41 % to 50 %; LeNet's second conv, forward and backward, paired A/B in one process: 0.06 ms less.
+41 % to 50 %; LeNet's second conv, forward and backward, paired A/B in one process: 0.06 ms less; the matmul's
+tasks mark their start too (the seed MLP step, paired: 0.06 ms less).
 """
 
 from __future__ import annotations
@@ -132,6 +133,12 @@ def _publish(flag, started, polls):
         if _load_acquire(started) != 0:
             return
         _pause()
+
+
+@njit(cache=True, nogil=True)
+def mark_started(started):
+    """started[0] += 1 at the start of a run_tasks task: what the caller of ``run_tasks(…, started=…)`` waits for."""
+    _fetch_add(started)
 
 
 @njit(cache=True)
@@ -311,6 +318,10 @@ def run_tasks(kernel: Callable[..., Any], tasks: Sequence[tuple], started: np.nd
     2-thread conv under load 2× slower than on 1 thread.) An exception in a task is raised here,
     after the tasks already running are done; no task starts after it. Calls from several Python
     threads at once are safe: the helpers serve the latest call, the others run on their caller.
+
+    ``started``: a one-number array (0) that every task increments as it begins (run_shared's
+    chunk counter, or ``mark_started`` as a task's first line). With it, the caller holds back for a
+    polling helper before it starts its own task (the GIL hand-over, see the module docstring).
     """
     threads = min(numba.get_num_threads(), len(tasks))
     if threads <= 1:
