@@ -238,8 +238,8 @@ for name in CONV_BACKENDS:
 # this project's znver5 machine) it is 6 × 64: four registers of B, 24 accumulators, 24 FMAs per step.
 # The kernels are written with explicit vectors (`kernels/numba_simd.py`) so that LLVM cannot fall back to
 # gathers, and `tests/kernels/test_numba_asm.py` checks the instructions for six CPUs. On this machine the
-# bench measured it at 0.86× OpenBLAS's speed on one thread at n = 1024 (161 against 187 GFLOP/s) and 0.83×
-# on two (319 against 383): `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE tinygrad-edu bench`.
+# bench measured it at 0.91× OpenBLAS's speed on one thread at n = 1024 (193 against 212 GFLOP/s) and 0.79×
+# on two (298 against 380): `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE tinygrad-edu bench`.
 #
 # ## Where does a training step spend its time? The profiler
 #

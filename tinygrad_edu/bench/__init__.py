@@ -244,7 +244,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=",".join(SECTIONS),
         help="comma-separated, of: " + ", ".join(SECTIONS) + " (load: threads under load, with a busy process)",
     )
-    parser.add_argument("--repeat", type=int, help="samples per figure (default 5, or 3 with --quick)")
+    parser.add_argument("--repeat", type=int, help="samples per figure (default 9, or 3 with --quick)")
     parser.add_argument("--out", default="bench_out", help="folder for bench.json and bench.png (default bench_out/)")
     parser.add_argument(
         "--threads",

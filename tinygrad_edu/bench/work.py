@@ -67,7 +67,7 @@ class Settings:
     matmul_sizes: Sequence[int] = (128, 256, 512, 1024, 2048)
     conv_cases: Sequence[ConvCase] = LENET_CONVS + MORE_CONVS
     train_cases: Sequence[TrainCase] = SEED_STEPS
-    repeat: int = 5
+    repeat: int = 9  # samples per figure: on a shared machine two noisy samples of 5 could move a median
     min_sample_s: float = 0.05
     sections: Sequence[str] = SECTIONS
     threads: Sequence[int] | None = None  # the thread counts; None: NumPy's BLAS count, then 1
