@@ -74,19 +74,23 @@ def test_wait_for_change_returns_the_new_value_or_gives_up():
     later.join()
 
 
-def test_helpers_that_went_to_sleep_wake_up_for_the_next_call():
+@pytest.fixture
+def two_threads():
+    """Numba on 2 threads for the test, the old count back after (skipped where Numba has fewer)."""
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("needs 2 threads")
     before = numba.get_num_threads()
     numba.set_num_threads(2)
-    try:
-        for pause in (0.0, 0.05, 0.0):  # between calls: none, and far longer than the threads poll
-            done: list[int] = []
-            numba_threads.run_tasks(done.append, [(i,) for i in range(6)])
-            assert sorted(done) == list(range(6))
-            time.sleep(pause)
-    finally:
-        numba.set_num_threads(before)
+    yield
+    numba.set_num_threads(before)
+
+
+def test_helpers_that_went_to_sleep_wake_up_for_the_next_call(two_threads):
+    for pause in (0.0, 0.05, 0.0):  # between calls: none, and far longer than the threads poll
+        done: list[int] = []
+        numba_threads.run_tasks(done.append, [(i,) for i in range(6)])
+        assert sorted(done) == list(range(6))
+        time.sleep(pause)
 
 
 def test_publish_bumps_the_generation_and_waits_only_as_long_as_told():
@@ -102,26 +106,19 @@ def test_publish_bumps_the_generation_and_waits_only_as_long_as_told():
     assert flag[0] == 3 and started[0] == 1
 
 
-def test_a_helper_polls_for_the_next_batch_after_a_call_and_sleeps_later():
-    if numba.config.NUMBA_NUM_THREADS < 2:
-        pytest.skip("needs 2 threads")
-    before = numba.get_num_threads()
-    numba.set_num_threads(2)
-    try:
-        items, owner = np.zeros(64, np.int64), np.full(64, -1, np.int64)
-        seen = set()
-        for _ in range(5):  # a few calls: on a busy machine the helper may not run at once
-            numba_threads.run_shared(_mark, (items, owner), 64)
-            for _ in range(10):  # the sleeps let the helper have the GIL to get back to its polling
-                time.sleep(2e-5)
-                seen.add(int(numba_threads._pool.polling[0]))
-            if 1 in seen:
-                break
-        assert 1 in seen  # right after a call the helper polls: the next caller holds back for it
-        time.sleep(0.1)  # far longer than SPIN_POLLS + YIELD_POLLS
-        assert numba_threads._pool.polling[0] == 0  # asleep on the condition: nobody waits for it
+def test_a_helper_polls_for_the_next_batch_after_a_call_and_sleeps_later(two_threads):
+    items, owner = np.zeros(64, np.int64), np.full(64, -1, np.int64)
+    seen = set()
+    for _ in range(5):  # a few calls: on a busy machine the helper may not run at once
         numba_threads.run_shared(_mark, (items, owner), 64)
-        np.testing.assert_array_equal(items, len(items) * [items[0]])
-        assert items[0] >= 2
-    finally:
-        numba.set_num_threads(before)
+        for _ in range(10):  # the sleeps let the helper have the GIL to get back to its polling
+            time.sleep(2e-5)
+            seen.add(int(numba_threads._pool.polling[0]))
+        if 1 in seen:
+            break
+    assert 1 in seen  # right after a call the helper polls: the next caller holds back for it
+    time.sleep(0.1)  # far longer than SPIN_POLLS + YIELD_POLLS
+    assert numba_threads._pool.polling[0] == 0  # asleep on the condition: nobody waits for it
+    numba_threads.run_shared(_mark, (items, owner), 64)
+    np.testing.assert_array_equal(items, len(items) * [items[0]])
+    assert items[0] >= 2
