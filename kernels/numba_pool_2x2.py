@@ -38,7 +38,7 @@ from .numba_simd_lanes import (
 from .numba_threads import claim
 
 
-def tiles_2x2(kernel, stride, padding, W: int) -> bool:
+def tiles_2x2(kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int], W: int) -> bool:
     """The usual pool (2×2 windows, stride 2, no padding) of planes of even width: the kernels without a canvas."""
     return tuple(kernel) == (2, 2) and tuple(stride) == (2, 2) and tuple(padding) == (0, 0) and W % 2 == 0
 

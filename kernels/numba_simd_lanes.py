@@ -25,6 +25,9 @@ model instead of an array.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numba
 from llvmlite import ir
 from numba import types
@@ -137,7 +140,9 @@ def vcount_eq(typingctx, a, b):
     return types.int64(a, b), codegen
 
 
-def _half_shuffle(what: str, lanes_of_half):
+def _half_shuffle(what: str, lanes_of_half: Callable[[int], list[int]], doc: str) -> Any:
+    """An intrinsic that picks lanes_of_half(LANES) of the pair (a, b), lanes L.. being b's."""
+
     def typer(typingctx, a, b):
         if not (isinstance(a, Vector) and a == b):
             raise numba.TypingError(f"numba_simd.{what}: needs two vectors of one type, got {a}, {b}")
@@ -148,7 +153,7 @@ def _half_shuffle(what: str, lanes_of_half):
 
         return a(a, b), codegen
 
-    typer.__name__ = what
+    typer.__name__, typer.__doc__ = what, doc
     return intrinsic(typer)
 
 
@@ -157,10 +162,20 @@ def _zip(first: int):
     return lambda count: [lane for j in range(first, first + count // 2) for lane in (j, count + j)]
 
 
-veven = _half_shuffle("veven", lambda count: list(range(0, 2 * count, 2)))  # (a[0], a[2], ..., b[0], b[2], ...)
-vodd = _half_shuffle("vodd", lambda count: list(range(1, 2 * count, 2)))  # (a[1], a[3], ..., b[1], b[3], ...)
-vzip_lo = _half_shuffle("vzip_lo", lambda count: _zip(0)(count))  # (a[0], b[0], a[1], b[1], ...): first half
-vzip_hi = _half_shuffle("vzip_hi", lambda count: _zip(count // 2)(count))  # the same from a[L/2], b[L/2] on
+veven = _half_shuffle(
+    "veven",
+    lambda count: list(range(0, 2 * count, 2)),
+    "(a[0], a[2], ..., b[0], b[2], ...): the even lanes of a, then of b.",
+)
+vodd = _half_shuffle(
+    "vodd",
+    lambda count: list(range(1, 2 * count, 2)),
+    "(a[1], a[3], ..., b[1], b[3], ...): the odd lanes of a, then of b.",
+)
+vzip_lo = _half_shuffle("vzip_lo", _zip(0), "(a[0], b[0], a[1], b[1], ...): a and b interleaved, the first half.")
+vzip_hi = _half_shuffle(
+    "vzip_hi", lambda count: _zip(count // 2)(count), "(a[L/2], b[L/2], a[L/2+1], ...): the second half."
+)
 
 
 def _first(builder: ir.IRBuilder, count: int, n: ir.Value) -> ir.Value:
