@@ -24,7 +24,7 @@ from .numba_canvas import _canvas, _place_on_canvas
 from .numba_conv import RUN, RUNS
 from .numba_matmul import _register_tile, _slp_vectorizer
 from .numba_simd import VECTOR_REGISTERS, lanes, scalar_loop, vadd, vfma, vload, vsplat_at, vstore, vsum, vwidth, vzero
-from .numba_threads import claim, run_shared, threads_for
+from .numba_threads import STREAM_SERIAL_BELOW, claim, run_shared, threads_for
 
 
 @njit(cache=True)
@@ -242,18 +242,15 @@ def _bias_grad_images(dy, F, plane_size, db_parts, chunks, counter, slot):
     db_parts[slot, :] = sums
 
 
-BIAS_SERIAL_BELOW = 1 << 22  # numbers of dy: fewer than this (16 MiB of float32), one thread sums them
-
-
 def conv2d_backward_bias(dy: np.ndarray) -> np.ndarray:
     """db[f] = Σ_n Σ_oh Σ_ow dy[n, f, oh, ow]: each thread sums its images' planes, then the threads' sums are added.
 
-    One pass over dy, one addition per number: memory-bound, so below BIAS_SERIAL_BELOW numbers one
+    One pass over dy, one addition per number: memory-bound, so below STREAM_SERIAL_BELOW numbers one
     thread does it (measured here, LeNet's second layer, 160 000 numbers: 0.03 ms on one thread,
     0.10 ms on two, where waking the helper and reading the other core's half of dy cost more).
     """
     dy = np.ascontiguousarray(dy)
-    threads = 1 if dy.size < BIAS_SERIAL_BELOW else threads_for(dy.shape[0])
+    threads = 1 if dy.size < STREAM_SERIAL_BELOW else threads_for(dy.shape[0])
     db_parts = np.zeros((threads, dy.shape[1]), dtype=dy.dtype)
     if dy.size:
         args = (dy.reshape(-1), dy.shape[1], dy.shape[2] * dy.shape[3], db_parts)

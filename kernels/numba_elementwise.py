@@ -10,7 +10,7 @@ backward, then the max) read x twice. Measured in the seed LeNet step (batch 100
 cProfile): ReLU's forward was the largest single item, 0.27 ms per call, more than a conv's
 forward. Here each thread does one pass over its blocks, and the backward needs no mask, since
 it reads y. Blocks of BLOCK numbers are claimed by the threads one by one (numba_threads); below
-SERIAL_BELOW numbers one thread does it all (waking a second costs more than it saves).
+STREAM_SERIAL_BELOW numbers (numba_threads) one thread does it all (waking a second costs more than it saves).
 
 A forward step is one vector load, two lane-wise selects (``vwhere_gt``: x where x > 0, else 0;
 ``vwhere_nan``: keep a NaN) and one store; a backward step multiplies dy by the 0/1 vector
@@ -26,10 +26,9 @@ from numba import njit
 from .numba_matmul import _slp_vectorizer
 from .numba_simd import scalar_loop, vfma, vload, vsplat, vstore, vwidth, vzero
 from .numba_simd_lanes import vwhere_gt, vwhere_nan
-from .numba_threads import claim, run_shared
+from .numba_threads import STREAM_SERIAL_BELOW, claim, run_shared
 
 BLOCK = 1 << 14  # numbers per claimed block: 64 KiB of float32
-SERIAL_BELOW = 1 << 22  # fewer numbers than this (a 16 MiB float32 array): one thread
 
 
 @njit(cache=True, nogil=True)
@@ -72,7 +71,7 @@ def _relu_backward(dy, y, dx, chunks, counter, slot):
 
 def _blocks(size: int) -> tuple[int, int | None]:
     """(blocks of BLOCK numbers, threads: 1 for small arrays, else the default)."""
-    return -(-size // BLOCK), (1 if size < SERIAL_BELOW else None)
+    return -(-size // BLOCK), (1 if size < STREAM_SERIAL_BELOW else None)
 
 
 def relu(x: np.ndarray) -> np.ndarray:

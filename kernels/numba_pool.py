@@ -201,6 +201,7 @@ def _avg_pool_backward(dy, kernel, stride, padding, dx, chunks, counter, slot):
         plane = claim(chunks, counter, mine)
 
 
+_INT_LANES = {4: np.zeros(lanes(4), np.int32), 8: np.zeros(lanes(8), np.int64)}  # pixel numbers' type, per dtype
 SERIAL_BELOW = 1 << 16  # pixels of x: fewer than this, one thread does the whole pool
 
 
@@ -257,7 +258,7 @@ def max_pool2d_forward(
     x = np.ascontiguousarray(x)
     planes, threads = x.shape[0] * x.shape[1], _threads(x.shape)
     if tiles_2x2(kernel, stride, padding, x.shape[3]):
-        int_lanes = np.zeros(lanes(x.itemsize), np.int32 if x.itemsize == 4 else np.int64)
+        int_lanes = _INT_LANES[x.itemsize]
         args = (x.reshape(-1), y.reshape(-1), indices.reshape(-1), x.shape[2], x.shape[3], int_lanes)
         with _slp_vectorizer():
             run_shared(_max_pool_2x2, args, planes, threads)

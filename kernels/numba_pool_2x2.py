@@ -99,7 +99,7 @@ def _max_pool_backward_2x2(dy, indices, dx, strays, H, W, chunks, counter, slot)
     (``vzip_lo``/``vzip_hi``, the inverse of the forward's even/odd split) and stored. dy,
     indices and dx are flat, read at computed offsets (see _max_pool_2x2). strays[plane] counts
     the windows whose index is none of their four pixels (indices not made by the forward): the
-    caller then gives those planes to the scatter, which gives them the general meaning.
+    caller then redoes the whole job with the scatter, which gives such indices their meaning.
     """
     OH, OW = H // 2, W // 2
     zero, width = vzero(dy), vwidth(dy)

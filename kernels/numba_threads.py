@@ -63,6 +63,7 @@ from numba.np.arrayobj import make_array
 SPIN_POLLS = 4000  # polls of a flag before a thread sleeps (about 0.1 ms on this machine)
 YIELD_POLLS = 2000  # then polls with sched_yield() between them (about 0.9 ms here) before it sleeps
 HANDOFF_POLLS = 800  # how long a caller holds back for a polling helper to start (about 20 µs here)
+STREAM_SERIAL_BELOW = 1 << 22  # one pass over fewer numbers than this (16 MiB of float32): one thread
 CHUNKS_PER_THREAD = 8  # measured here against 16: LeNet step 0.1–0.3 ms, its second conv 0.04–0.1 ms faster
 SHARED_BYTES = 128  # two cache lines: cores fetch lines in pairs (the adjacent-line prefetcher)
 
@@ -266,10 +267,12 @@ class _Pool:
         self.flag = np.zeros(1, dtype=np.int64)  # the generation: +1 for every published batch
         self.polling = np.zeros(1, dtype=np.int64)  # 1 while a helper polls for the next batch (without the GIL)
         self.batch: _Batch | None = None
-        self.wake = threading.Condition()  # guards flag and batch; sleeping helpers wait here
+        self.wake = threading.Condition()  # guards batch (and flag, but for _publish); sleeping helpers wait here
         self.helpers: list[threading.Thread] = []
 
-    def run(self, kernel: Callable[..., Any], tasks: Sequence[tuple], threads: int, started: Any = None) -> None:
+    def run(
+        self, kernel: Callable[..., Any], tasks: Sequence[tuple], threads: int, started: np.ndarray | None = None
+    ) -> None:
         """Publish the batch, let the helpers in (see run_tasks), work on it too and wait for its end."""
         batch = _Batch(kernel, tasks, threads - 1)
         with self.wake:
